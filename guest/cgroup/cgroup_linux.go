@@ -1,0 +1,122 @@
+package cgroup
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Mount is where init mounts cgroup2.
+const Mount = "/sys/fs/cgroup"
+
+// Manager owns the cgroups below Root.
+type Manager struct {
+	// Root is the directory all scenario cgroups live under.
+	Root string
+}
+
+// Controllers the scenarios need.
+var controllers = []string{"cpu", "cpuset"}
+
+// Setup creates Root and enables the controllers on every level from the
+// cgroup2 mount down to it.
+func (m Manager) Setup() error {
+	rel, err := filepath.Rel(Mount, m.Root)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return fmt.Errorf("cgroup root %s is not below %s", m.Root, Mount)
+	}
+	if err := os.MkdirAll(m.Root, 0o755); err != nil {
+		return fmt.Errorf("creating cgroup root: %w", err)
+	}
+	dir := Mount
+	for _, part := range append([]string{""}, strings.Split(rel, "/")...) {
+		dir = filepath.Join(dir, part)
+		if err := enable(dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func enable(dir string) error {
+	avail, err := os.ReadFile(filepath.Join(dir, "cgroup.controllers"))
+	if err != nil {
+		return fmt.Errorf("reading controllers of %s: %w", dir, err)
+	}
+	have := strings.Fields(string(avail))
+	for _, c := range controllers {
+		if !contains(have, c) {
+			return fmt.Errorf("cgroup %s lacks the %s controller (available: %s)", dir, c, strings.TrimSpace(string(avail)))
+		}
+		if err := os.WriteFile(filepath.Join(dir, "cgroup.subtree_control"), []byte("+"+c), 0); err != nil {
+			return fmt.Errorf("enabling %s in %s: %w", c, dir, err)
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Dir is the directory of the named cgroup.
+func (m Manager) Dir(name string) string { return filepath.Join(m.Root, name) }
+
+// Create makes the named cgroup; cpus, when not empty, becomes its
+// cpuset.cpus (a cpulist).
+func (m Manager) Create(name, cpus string) (string, error) {
+	if name == "" || strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
+		return "", fmt.Errorf("cgroup name %q: must be a single path element", name)
+	}
+	dir := m.Dir(name)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return "", fmt.Errorf("creating cgroup %s: %w", name, err)
+	}
+	if cpus != "" {
+		if err := m.SetCPUs(name, cpus); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+// SetCPUs writes cpuset.cpus of the named cgroup.
+func (m Manager) SetCPUs(name, cpus string) error {
+	if err := os.WriteFile(filepath.Join(m.Dir(name), "cpuset.cpus"), []byte(cpus), 0); err != nil {
+		return fmt.Errorf("cgroup %s: setting cpuset.cpus to %q: %w", name, cpus, err)
+	}
+	return nil
+}
+
+// EffectiveCPUs reads cpuset.cpus.effective of the named cgroup.
+func (m Manager) EffectiveCPUs(name string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(m.Dir(name), "cpuset.cpus.effective"))
+	if err != nil {
+		return "", fmt.Errorf("cgroup %s: %w", name, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// Remove kills every process left in the named cgroup and removes it.
+func (m Manager) Remove(name string) error {
+	dir := m.Dir(name)
+	if err := os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("cgroup %s: kill: %w", name, err)
+	}
+	var err error
+	for range 100 {
+		if err = os.Remove(dir); err == nil || errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond) // killed tasks leave asynchronously
+	}
+	return fmt.Errorf("removing cgroup %s: %w", name, err)
+}

@@ -1,0 +1,149 @@
+package wire
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/ktstr-go/ktstr/verify"
+)
+
+// PortName is the name of the virtio-serial port that carries results.
+const PortName = "ktstr.results"
+
+// RequestPath is where the host puts the request inside the initramfs.
+const RequestPath = "/ktstr/request.json"
+
+// TestBinaryPath is where the test binary lives inside the initramfs.
+const TestBinaryPath = "/ktstr/bin/test"
+
+// Guest-side environment variables set by init for the test binary.
+const (
+	// EnvGuest marks a process as running inside a ktstr VM.
+	EnvGuest = "KTSTR_GUEST"
+	// EnvTest names the (sub)test whose scenario runs in this VM.
+	EnvTest = "KTSTR_TEST"
+	// EnvResult is the file the test writes its [TestReport] to.
+	EnvResult = "KTSTR_RESULT"
+)
+
+// Request tells init what to run.
+type Request struct {
+	// Test is the full Go test name (t.Name()) to run in the guest.
+	Test string `json:"test"`
+	// Args are the test binary's arguments (-test.run etc.).
+	Args []string `json:"args"`
+	// Env are extra environment entries for the test binary.
+	Env []string `json:"env,omitempty"`
+	// Timeout bounds the test binary; init kills it and reports when it
+	// is exceeded, well before the host's own timeout.
+	Timeout Duration `json:"timeout"`
+	// Spec is the JSON of the test's spec as the host resolved it
+	// (topology, scheduler, profile, thresholds); the guest reads the
+	// scenario from it.
+	Spec json.RawMessage `json:"spec,omitempty"`
+	// Mode selects a diagnostic mode of init ("" runs the test).
+	Mode string `json:"mode,omitempty"`
+}
+
+// Kind of a [Message].
+type Kind string
+
+// Message kinds, in the order a healthy guest sends them.
+const (
+	KindHello  Kind = "hello"  // init is up; carries the guest's view
+	KindLog    Kind = "log"    // a line worth showing on the host
+	KindResult Kind = "result" // the test binary finished
+	KindDone   Kind = "done"   // init is about to power off
+)
+
+// Message is one line on the result channel.
+type Message struct {
+	Kind   Kind        `json:"kind"`
+	Hello  *Hello      `json:"hello,omitempty"`
+	Log    string      `json:"log,omitempty"`
+	Result *TestResult `json:"result,omitempty"`
+	Errors []string    `json:"errors,omitempty"`
+}
+
+// Hello is what init learned about the guest before running anything.
+type Hello struct {
+	Kernel        string    `json:"kernel"`
+	Cmdline       string    `json:"cmdline"`
+	UptimeAtInit  float64   `json:"uptime_at_init_s"`
+	Clocksource   string    `json:"clocksource"`
+	Hypervisor    string    `json:"hypervisor,omitempty"`
+	View          GuestView `json:"view"`
+	SchedExtState string    `json:"sched_ext_state"`
+}
+
+// GuestView is the CPU topology as the guest kernel reports it in sysfs.
+type GuestView struct {
+	CPUs int `json:"cpus"`
+	// LLCs lists the CPU sets that share a last-level cache.
+	LLCs []string `json:"llcs"`
+	// NUMANodes lists the CPU set of every NUMA node, by node id.
+	NUMANodes []string `json:"numa_nodes"`
+	// SMTSiblings lists the distinct thread-sibling sets.
+	SMTSiblings []string `json:"smt_siblings"`
+	// Packages lists the CPU set of every physical package.
+	Packages []string `json:"packages"`
+	// MemoryMB is MemTotal in MiB.
+	MemoryMB int `json:"memory_mb"`
+}
+
+// TestResult is what init observed of the test binary.
+type TestResult struct {
+	ExitCode int      `json:"exit_code"`
+	TimedOut bool     `json:"timed_out,omitempty"`
+	Duration Duration `json:"duration"`
+	// OutputTail is the end of the test binary's stdout and stderr.
+	OutputTail string `json:"output_tail"`
+	// Report is the test's own report; nil when it never wrote one.
+	Report *TestReport `json:"report,omitempty"`
+}
+
+// TestReport is what the test binary writes in the guest.
+type TestReport struct {
+	Test    string                `json:"test"`
+	Workers []verify.WorkerReport `json:"workers"`
+	// Phases records when the scenario's steps happened.
+	Phases []Phase `json:"phases,omitempty"`
+	// SchedExt is the sched_ext state sampled while the workers ran.
+	SchedExt SchedExtSample `json:"sched_ext"`
+	Errors   []string       `json:"errors,omitempty"`
+}
+
+// Phase is a timestamped scenario event.
+type Phase struct {
+	Name string  `json:"name"`
+	AtMs float64 `json:"at_ms"`
+}
+
+// SchedExtSample is sysfs' view of sched_ext at one moment.
+type SchedExtSample struct {
+	State string `json:"state"`
+	Ops   string `json:"ops,omitempty"`
+}
+
+// Duration marshals as a Go duration string ("1.5s").
+type Duration time.Duration
+
+// MarshalJSON implements json.Marshaler.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration: %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration %q: %w", s, err)
+	}
+	*d = Duration(v)
+	return nil
+}

@@ -1,0 +1,213 @@
+package workload
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ktstr-go/ktstr/topology"
+	"github.com/ktstr-go/ktstr/verify"
+)
+
+// EnvWorker carries the worker's JSON [Spec]; its presence makes
+// [MaybeRunWorker] turn the process into a worker.
+const EnvWorker = "KTSTR_WORKER"
+
+// blockIters is the arithmetic done between two progress points. Small
+// enough that a gap of a millisecond is visible even under emulation.
+const blockIters = 512
+
+// cpuProbeEvery is how many blocks pass between two getcpu calls when no
+// gap hints at a migration.
+const cpuProbeEvery = 64
+
+// gapProbeNs: a pause longer than this may have moved the worker, so the
+// CPU is probed right after it.
+const gapProbeNs = 50_000
+
+// MaybeRunWorker runs the worker and exits the process when EnvWorker is
+// set; otherwise it returns at once.
+func MaybeRunWorker() {
+	raw, ok := os.LookupEnv(EnvWorker)
+	if !ok {
+		return
+	}
+	// The work loop must stay on one thread, the one whose schedstat and
+	// migrations describe it.
+	runtime.LockOSThread()
+	os.Exit(runWorker(raw))
+}
+
+func runWorker(raw string) int {
+	out := json.NewEncoder(os.Stdout)
+	fail := func(format string, a ...any) int {
+		out.Encode(verify.WorkerReport{Error: fmt.Sprintf(format, a...)})
+		return 1
+	}
+	var spec Spec
+	if err := json.Unmarshal([]byte(raw), &spec); err != nil {
+		return fail("worker: bad %s: %v", EnvWorker, err)
+	}
+	if spec.Affinity != "" {
+		if err := pinTo(spec.Affinity); err != nil {
+			return fail("worker: %v", err)
+		}
+	}
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGUSR1, syscall.SIGTERM)
+	var stopped atomic.Bool
+	go func() { <-stop; stopped.Store(true) }()
+
+	// Phase one: ready, then wait for the common start time.
+	fmt.Fprintln(os.Stdout, "ready")
+	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	if err != nil {
+		return fail("worker: waiting for go: %v", err)
+	}
+	startNs, err := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(line), "go "), 10, 64)
+	if err != nil {
+		return fail("worker: bad go line %q: %v", line, err)
+	}
+	if d := time.Until(time.Unix(0, startNs)); d > 0 {
+		time.Sleep(d)
+	}
+
+	before := readTaskStats()
+	rep := spin(&stopped)
+	after := readTaskStats()
+
+	rep.Cgroup, rep.Index, rep.PID = spec.Cgroup, spec.Index, os.Getpid()
+	rep.Work = string(CpuSpin)
+	rep.AllowedCPUs = spec.AllowedCPUs
+	rep.CPUTimeNs = after.runtime - before.runtime
+	rep.RunDelayNs = after.runDelay - before.runDelay
+	rep.Timeslices = after.slices - before.slices
+	rep.Migrations = after.migrations - before.migrations
+	rep.VoluntarySwitches = after.voluntary - before.voluntary
+	rep.InvoluntarySwitches = after.involuntary - before.involuntary
+	if rep.WallNs > rep.CPUTimeNs {
+		rep.OffCPUNs = rep.WallNs - rep.CPUTimeNs
+	}
+	if err := out.Encode(rep); err != nil {
+		return 1
+	}
+	return 0
+}
+
+var sink uint64
+
+// spin runs CpuSpin until stopped is set.
+func spin(stopped *atomic.Bool) verify.WorkerReport {
+	var rep verify.WorkerReport
+	cpus := map[int]bool{getcpu(): true}
+	start := time.Now()
+	last := start
+	x := uint64(start.UnixNano()) | 1
+	for n := uint64(1); !stopped.Load(); n++ {
+		for range blockIters {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+		rep.WorkUnits++
+		rep.Iterations++
+		now := time.Now()
+		gap := uint64(now.Sub(last))
+		last = now
+		if gap > gapProbeNs || n%cpuProbeEvery == 0 {
+			cpu := getcpu()
+			cpus[cpu] = true
+			if gap > rep.MaxGapNs {
+				rep.MaxGapNs, rep.MaxGapCPU, rep.MaxGapAtNs = gap, cpu, uint64(now.Sub(start))
+			}
+		}
+	}
+	sink = x
+	rep.WallNs = uint64(time.Since(start))
+	for c := range cpus {
+		rep.CPUsUsed = append(rep.CPUsUsed, c)
+	}
+	sort.Ints(rep.CPUsUsed)
+	return rep
+}
+
+func getcpu() int {
+	var cpu, node uint32
+	_, _, errno := unix.RawSyscall(unix.SYS_GETCPU, uintptr(unsafe.Pointer(&cpu)), uintptr(unsafe.Pointer(&node)), 0)
+	if errno != 0 {
+		return -1
+	}
+	return int(cpu)
+}
+
+func pinTo(list string) error {
+	set, err := topology.ParseCPUList(list)
+	if err != nil {
+		return fmt.Errorf("affinity %q: %w", list, err)
+	}
+	var mask unix.CPUSet
+	for _, c := range set.Slice() {
+		mask.Set(c)
+	}
+	if err := unix.SchedSetaffinity(0, &mask); err != nil {
+		return fmt.Errorf("sched_setaffinity(%s): %w", list, err)
+	}
+	return nil
+}
+
+// taskStats sums per-thread counters over all threads of this process.
+type taskStats struct {
+	runtime, runDelay, slices uint64
+	migrations                uint64
+	voluntary, involuntary    uint64
+}
+
+func readTaskStats() taskStats {
+	var s taskStats
+	dirs, _ := os.ReadDir("/proc/self/task")
+	for _, d := range dirs {
+		base := "/proc/self/task/" + d.Name() + "/"
+		if b, err := os.ReadFile(base + "schedstat"); err == nil {
+			f := strings.Fields(string(b))
+			if len(f) >= 3 {
+				s.runtime += parseU(f[0])
+				s.runDelay += parseU(f[1])
+				s.slices += parseU(f[2])
+			}
+		}
+		if b, err := os.ReadFile(base + "sched"); err == nil {
+			s.migrations += field(string(b), "se.nr_migrations")
+		}
+		if b, err := os.ReadFile(base + "status"); err == nil {
+			s.voluntary += field(string(b), "voluntary_ctxt_switches")
+			s.involuntary += field(string(b), "nonvoluntary_ctxt_switches")
+		}
+	}
+	return s
+}
+
+// field finds "key: value" or "key   :   value" in /proc text.
+func field(text, key string) uint64 {
+	for _, l := range strings.Split(text, "\n") {
+		k, v, ok := strings.Cut(l, ":")
+		if ok && strings.TrimSpace(k) == key {
+			return parseU(strings.TrimSpace(v))
+		}
+	}
+	return 0
+}
+
+func parseU(s string) uint64 {
+	v, _ := strconv.ParseUint(s, 10, 64)
+	return v
+}

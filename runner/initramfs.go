@@ -1,0 +1,130 @@
+package runner
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/u-root/u-root/pkg/cpio"
+	"github.com/u-root/u-root/pkg/ldd"
+)
+
+// File is one file to put into an initramfs.
+type File struct {
+	// Path is the absolute path inside the guest ("/init").
+	Path string
+	// Source is a host file to copy; Data is used when Source is "".
+	Source string
+	Data   []byte
+	// Mode is the permission bits (0o755 for binaries).
+	Mode uint64
+	// WithLibs adds the shared libraries Source needs (its DT_NEEDED
+	// closure and interpreter, resolved by the host's dynamic loader) at
+	// their host paths.
+	WithLibs bool
+}
+
+// baseRecords are what every ktstr initramfs has besides its files; init
+// needs /dev/console before devtmpfs is mounted.
+func baseRecords() []cpio.Record {
+	return []cpio.Record{
+		cpio.Directory("dev", 0o755),
+		cpio.CharDev("dev/console", 0o600, 5, 1),
+		cpio.Directory("proc", 0o555),
+		cpio.Directory("sys", 0o555),
+		cpio.Directory("tmp", 0o1777),
+		cpio.Directory("ktstr", 0o755),
+	}
+}
+
+// BuildInitramfs writes a reproducible newc archive holding files and the
+// directories they need. withBase adds /dev/console and the mount points;
+// an archive appended to another one (a request) leaves it out.
+func BuildInitramfs(w io.Writer, files []File, withBase bool) error {
+	var recs []cpio.Record
+	if withBase {
+		recs = baseRecords()
+	}
+	seen := map[string]bool{}
+	add := func(r cpio.Record) {
+		if !seen[r.Name] {
+			seen[r.Name] = true
+			recs = append(recs, r)
+		}
+	}
+	rec := cpio.NewRecorder()
+	var libSources []string
+	for _, f := range files {
+		name := strings.TrimPrefix(f.Path, "/")
+		if name == "" {
+			return fmt.Errorf("initramfs: file with empty path")
+		}
+		mode := f.Mode
+		if mode == 0 {
+			mode = 0o644
+		}
+		if f.Source == "" {
+			add(cpio.StaticRecord(f.Data, cpio.Info{Name: name, Mode: cpio.S_IFREG | mode}))
+			continue
+		}
+		st, err := os.Stat(f.Source)
+		if err != nil {
+			return fmt.Errorf("initramfs: %s (for %s): %w", f.Source, f.Path, err)
+		}
+		if !st.Mode().IsRegular() {
+			return fmt.Errorf("initramfs: %s (for %s) is not a regular file", f.Source, f.Path)
+		}
+		r, err := rec.GetRecord(f.Source)
+		if err != nil {
+			return fmt.Errorf("initramfs: reading %s: %w", f.Source, err)
+		}
+		r.Name = name
+		r.Mode = cpio.S_IFREG | mode
+		add(r)
+		if f.WithLibs {
+			libSources = append(libSources, f.Source)
+		}
+	}
+	if len(libSources) > 0 {
+		libs, err := ldd.FList(libSources...)
+		if err != nil {
+			return fmt.Errorf("initramfs: resolving shared libraries of %v: %w", libSources, err)
+		}
+		sort.Strings(libs)
+		for _, l := range libs {
+			r, err := rec.GetRecord(l)
+			if err != nil {
+				return fmt.Errorf("initramfs: reading library %s: %w", l, err)
+			}
+			r.Name = strings.TrimPrefix(l, "/")
+			add(r)
+		}
+	}
+	cpio.MakeAllReproducible(recs)
+	cw := cpio.Newc.Writer(w)
+	if err := cpio.WriteRecordsAndDirs(cw, recs); err != nil {
+		return fmt.Errorf("initramfs: writing archive: %w", err)
+	}
+	if err := cpio.WriteTrailer(cw); err != nil {
+		return fmt.Errorf("initramfs: writing trailer: %w", err)
+	}
+	return nil
+}
+
+// WriteInitramfs is BuildInitramfs into a new file at path.
+func WriteInitramfs(path string, files []File, withBase bool) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("initramfs: %w", err)
+	}
+	if err := BuildInitramfs(f, files, withBase); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("initramfs: closing %s: %w", path, err)
+	}
+	return nil
+}

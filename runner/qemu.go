@@ -1,0 +1,153 @@
+package runner
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/ktstr-go/ktstr/topology"
+)
+
+// Accel selects the QEMU accelerator.
+type Accel string
+
+// Accelerators.
+const (
+	AccelAuto Accel = ""    // KVM when /dev/kvm is usable, else TCG
+	AccelKVM  Accel = "kvm" // fail when KVM is not usable
+	AccelTCG  Accel = "tcg" // software emulation
+)
+
+// TCGMode selects how TCG runs. Multi-threaded TCG of QEMU 7.2 oopses
+// guests in a few percent of boots (a code-patching race); icount and the
+// single-threaded mode do not.
+type TCGMode string
+
+// TCG modes.
+const (
+	TCGIcount TCGMode = "icount" // -icount shift=2,sleep=off (default)
+	TCGSingle TCGMode = "single" // -accel tcg,thread=single
+	TCGMulti  TCGMode = "multi"  // multi-threaded TCG: for QEMU >= 10 only
+)
+
+// Environment knobs read by [Config.resolve].
+const (
+	EnvQEMU    = "KTSTR_QEMU"     // path of qemu-system-x86_64
+	EnvAccel   = "KTSTR_ACCEL"    // kvm or tcg
+	EnvTCGMode = "KTSTR_TCG_MODE" // icount, single or multi
+)
+
+// DefaultKernelArgs make a guest boot fast and keep its clock usable
+// under emulation (without tsc=reliable time.Now becomes a slow syscall).
+var DefaultKernelArgs = []string{
+	"console=ttyS0", "quiet", "loglevel=1", "panic=-1", "tsc=reliable",
+	"mitigations=off", "init_on_alloc=0", "cryptomgr.notests",
+	"rcupdate.rcu_expedited=1", "nowatchdog", "audit=0", "rdinit=/init",
+}
+
+// FindQEMU returns the QEMU binary: explicit, then $KTSTR_QEMU, then
+// qemu-system-x86_64 on PATH.
+func FindQEMU(explicit string) (string, error) {
+	var tried []string
+	for _, c := range []struct{ where, path string }{{"explicit path", explicit}, {"$" + EnvQEMU, os.Getenv(EnvQEMU)}} {
+		if c.path == "" {
+			continue
+		}
+		if p, err := exec.LookPath(c.path); err == nil {
+			return p, nil
+		}
+		return "", fmt.Errorf("%w: %s %q is not an executable; fix the path or unset it", ErrQEMUNotFound, c.where, c.path)
+	}
+	p, err := exec.LookPath("qemu-system-x86_64")
+	if err == nil {
+		return p, nil
+	}
+	tried = append(tried, "qemu-system-x86_64 on PATH")
+	return "", fmt.Errorf("%w (tried %s): install it (Debian: apt-get install qemu-system-x86) or set %s",
+		ErrQEMUNotFound, strings.Join(tried, ", "), EnvQEMU)
+}
+
+// KVMUsable reports whether /dev/kvm can be opened for reading and writing.
+func KVMUsable() bool {
+	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
+}
+
+// resolveAccel turns the requested accelerator into the one used.
+func resolveAccel(a Accel) (Accel, error) {
+	if a == AccelAuto {
+		a = Accel(os.Getenv(EnvAccel))
+	}
+	switch a {
+	case AccelAuto:
+		if KVMUsable() {
+			return AccelKVM, nil
+		}
+		return AccelTCG, nil
+	case AccelKVM:
+		if !KVMUsable() {
+			return "", fmt.Errorf("KVM requested but /dev/kvm cannot be opened read-write; use %s=tcg or fix its permissions", EnvAccel)
+		}
+		return AccelKVM, nil
+	case AccelTCG:
+		return AccelTCG, nil
+	}
+	return "", fmt.Errorf("unknown accelerator %q (%s): want kvm or tcg", a, EnvAccel)
+}
+
+func resolveTCGMode(m TCGMode) (TCGMode, error) {
+	if m == "" {
+		m = TCGMode(os.Getenv(EnvTCGMode))
+	}
+	switch m {
+	case "":
+		return TCGIcount, nil
+	case TCGIcount, TCGSingle, TCGMulti:
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown TCG mode %q (%s): want icount, single or multi", m, EnvTCGMode)
+}
+
+// machineArgs returns accelerator, machine and CPU model arguments.
+func machineArgs(accel Accel, mode TCGMode, topo topology.Topology) []string {
+	machine, cpu := "pc", ""
+	if topo.NeedsX2APIC() {
+		machine, cpu = "q35", "max,x2apic=on"
+	}
+	var args []string
+	switch accel {
+	case AccelKVM:
+		args = append(args, "-accel", "kvm")
+		cpu = "host"
+		if topo.NeedsX2APIC() {
+			cpu = "host,x2apic=on"
+		}
+	default:
+		switch mode {
+		case TCGSingle:
+			args = append(args, "-accel", "tcg,thread=single")
+		case TCGMulti:
+			args = append(args, "-accel", "tcg,thread=multi")
+		default:
+			args = append(args, "-accel", "tcg", "-icount", "shift=2,sleep=off")
+		}
+	}
+	args = append(args, "-machine", machine)
+	if cpu != "" {
+		args = append(args, "-cpu", cpu)
+	}
+	return args
+}
+
+// describeAccel is what the outcome says about the accelerator.
+func describeAccel(accel Accel, mode TCGMode) string {
+	if accel == AccelKVM {
+		return "kvm"
+	}
+	return "tcg (" + string(mode) + ")"
+}

@@ -1,0 +1,14 @@
+// Package verify turns what the guest measured into a verdict.
+//
+// It is plain data and pure functions, shared by the host and the guest:
+// [WorkerReport] is what one worker process measured, [Thresholds] holds
+// the limits of every check, and [Evaluate] runs the enabled checks over a
+// scenario's reports and returns one [CheckResult] per check.
+//
+// Thresholds merge in three layers, last set value wins: [Defaults], then
+// the scheduler's overrides, then the test's (see [Merge]). Unset values
+// are nil pointers, so "not set" and "set to zero" stay distinct. Under
+// emulation (TCG) or in a debug build the spread and gap limits are
+// relaxed by [Thresholds.Relaxed], and every check that used a relaxed
+// limit says so in its message.
+package verify

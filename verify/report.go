@@ -1,0 +1,54 @@
+package verify
+
+import "strconv"
+
+// WorkerReport is what one worker process measured over its run. Times are
+// nanoseconds; CPU time comes from schedstat (sum_exec_runtime), which is
+// meaningful under emulation where the user/system split of rusage is not.
+type WorkerReport struct {
+	Cgroup string `json:"cgroup"`
+	Index  int    `json:"index"`
+	PID    int    `json:"pid"`
+	Work   string `json:"work"`
+
+	// WorkUnits counts completed units of work (for CpuSpin, blocks of
+	// arithmetic); Iterations counts passes of the outer work loop.
+	WorkUnits  uint64 `json:"work_units"`
+	Iterations uint64 `json:"iterations"`
+
+	WallNs     uint64 `json:"wall_ns"`
+	CPUTimeNs  uint64 `json:"cpu_time_ns"`
+	OffCPUNs   uint64 `json:"off_cpu_ns"`
+	RunDelayNs uint64 `json:"run_delay_ns"`
+	Timeslices uint64 `json:"timeslices"`
+
+	VoluntarySwitches   uint64 `json:"voluntary_switches"`
+	InvoluntarySwitches uint64 `json:"involuntary_switches"`
+	Migrations          uint64 `json:"migrations"`
+	CPUsUsed            []int  `json:"cpus_used"`
+
+	// MaxGapNs is the longest stretch between two consecutive progress
+	// points of the work loop, MaxGapCPU the CPU the worker resumed on and
+	// MaxGapAtNs when (since the worker started) the gap ended.
+	MaxGapNs   uint64 `json:"max_gap_ns"`
+	MaxGapCPU  int    `json:"max_gap_cpu"`
+	MaxGapAtNs uint64 `json:"max_gap_at_ns"`
+
+	// AllowedCPUs is the cpuset the worker was confined to ("" = any).
+	AllowedCPUs string `json:"allowed_cpus,omitempty"`
+
+	Error string `json:"error,omitempty"`
+}
+
+// Name identifies a worker in messages: "cgroup[index] (pid N)".
+func (w WorkerReport) Name() string {
+	return w.Cgroup + "[" + strconv.Itoa(w.Index) + "] (pid " + strconv.Itoa(w.PID) + ")"
+}
+
+// OffCPUPct is the share of wall time the worker was not running.
+func (w WorkerReport) OffCPUPct() float64 {
+	if w.WallNs == 0 {
+		return 0
+	}
+	return float64(w.OffCPUNs) / float64(w.WallNs) * 100
+}
