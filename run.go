@@ -35,7 +35,7 @@ type Result struct {
 	// Failure is why the run failed ("" when it passed).
 	Failure string `json:"failure,omitempty"`
 	// OutputDir holds console.log, qmp.log and result.json.
-	OutputDir string `json:"output_dir"`
+	OutputDir string  `json:"output_dir"`
 	ElapsedS  float64 `json:"elapsed_s"`
 }
 

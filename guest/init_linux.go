@@ -289,4 +289,3 @@ func powerOff(logf func(string, ...any)) {
 		time.Sleep(time.Hour)
 	}
 }
-
