@@ -3,7 +3,6 @@ package ktstr
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,8 +19,6 @@ import (
 
 // Host-side environment knobs.
 const (
-	// EnvInit is a prebuilt, static ktstr-init; unset, Run builds one.
-	EnvInit = "KTSTR_INIT"
 	// EnvOutputDir keeps every run's console.log, qmp.log and
 	// result.json below it (Bazel's TEST_UNDECLARED_OUTPUTS_DIR is used
 	// when this is unset).
@@ -87,7 +84,7 @@ func hostRun(t *testing.T, spec Spec, res *Result) string {
 		return fmt.Sprintf("no kernel: %v", err)
 	}
 	res.Kernel = k.Path
-	initBin, err := initBinary(t)
+	initBin, err := runner.InitBinary()
 	if err != nil {
 		return fmt.Sprintf("ktstr-init: %v", err)
 	}
@@ -217,5 +214,3 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
-
-var errNoGo = errors.New("the go command is needed to build ktstr-init; set " + EnvInit + " to a prebuilt static ktstr-init instead")

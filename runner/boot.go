@@ -51,10 +51,12 @@ type Config struct {
 	// nothing on disk.
 	OutDir string
 	// Console, when set, receives the guest console as it arrives.
-	Console io.Writer
+	Console io.Writer `json:"-"`
+	// OnStart, when set, is told QEMU's pid as soon as it runs.
+	OnStart func(pid int) `json:"-"`
 	// OnMessage, when set, sees every result-channel message as it
 	// arrives (after it is recorded).
-	OnMessage func(wire.Message)
+	OnMessage func(wire.Message) `json:"-"`
 }
 
 // VCPU is one vCPU as QMP's query-cpus-fast reports it.
@@ -77,11 +79,13 @@ type Outcome struct {
 	// Emulated is true under TCG.
 	Emulated    bool
 	QEMUVersion string
-	Command     []string
-	VCPUs       []VCPU
-	Messages    []wire.Message
-	Hello       *wire.Hello
-	Result      *wire.TestResult
+	// QEMUPID is the QEMU process id (gone by the time Boot returns).
+	QEMUPID  int
+	Command  []string
+	VCPUs    []VCPU
+	Messages []wire.Message
+	Hello    *wire.Hello
+	Result   *wire.TestResult
 	// Done is the guest's final message; nil when it never came.
 	Done           *wire.Message
 	ShutdownReason string
@@ -186,6 +190,10 @@ func Boot(ctx context.Context, cfg Config) (*Outcome, error) {
 		return out, &BootError{Kind: FailSetup, Detail: "starting " + qemuBin, Err: err}
 	}
 	defer vm.kill()
+	out.QEMUPID = vm.PID()
+	if cfg.OnStart != nil {
+		cfg.OnStart(out.QEMUPID)
+	}
 
 	ev := make(chan event, 64)
 	go acceptResults(resLn, ev)

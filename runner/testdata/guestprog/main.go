@@ -1,0 +1,41 @@
+// Command guestprog stands in for a test binary in the runner's VM tests.
+// Its first argument says how to behave inside the guest: "ok" writes a
+// minimal report, "hang" spins forever, "crash" panics the guest kernel
+// through sysrq, "exit3" fails without a report.
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+)
+
+func main() {
+	mode := "ok"
+	if len(os.Args) > 1 {
+		mode = os.Args[1]
+	}
+	fmt.Println("guestprog:", mode)
+	switch mode {
+	case "ok":
+		report := `{"test":"guestprog","workers":[],"sched_ext":{"state":"absent"}}`
+		if err := os.WriteFile(os.Getenv("KTSTR_RESULT"), []byte(report), 0o644); err != nil {
+			fmt.Println("guestprog:", err)
+			os.Exit(1)
+		}
+	case "hang":
+		// Spin rather than sleep: under TCG with -icount sleep=off an idle
+		// guest's clock jumps ahead, so only a busy hang holds time still.
+		x := uint64(1)
+		for {
+			x = x*6364136223846793005 + 1
+		}
+	case "crash":
+		if err := os.WriteFile("/proc/sysrq-trigger", []byte("c"), 0); err != nil {
+			fmt.Println("guestprog:", err)
+		}
+		time.Sleep(time.Minute)
+	case "exit3":
+		os.Exit(3)
+	}
+}
