@@ -1,0 +1,30 @@
+// Command ktstr is the command-line companion of the ktstr scheduler test
+// harness, which boots Linux kernels in QEMU to test process schedulers,
+// including sched_ext BPF schedulers.
+//
+// Usage:
+//
+//	ktstr <command> [arguments]
+//
+// Commands:
+//
+//	kernel fetch [--force] [--mirror URI] [--suite sid] [--flavour cloud-amd64] [--json]
+//	        Download the newest Debian sid kernel (which enables sched_ext)
+//	        into the kernel cache, extracting vmlinux from vmlinuz. Progress
+//	        goes to stderr; the cache entry is printed to stdout.
+//	kernel list [--json]
+//	        List cached kernels, newest first.
+//	kernel clean [--keep N]
+//	        Remove cached kernels except the N newest (default 0: all).
+//	kernel resolve [--kernel PATH] [--sched-ext]
+//	        Show which kernel the test runner would boot and where it came
+//	        from: --kernel, $KTSTR_KERNEL, the cache, or a well-known
+//	        location such as /boot/vmlinuz-$(uname -r).
+//
+// The kernel cache lives in $KTSTR_CACHE_DIR/kernels, or
+// ~/.cache/ktstr/kernels when KTSTR_CACHE_DIR is unset.
+//
+// Run it without installing:
+//
+//	go run github.com/ktstr-go/ktstr/tools/ktstr kernel fetch
+package main
