@@ -80,13 +80,14 @@ func runWorker(raw string) int {
 	if err != nil {
 		return fail("worker: bad go line %q: %v", line, err)
 	}
-	if d := time.Until(time.Unix(0, startNs)); d > 0 {
+	startAt := time.Unix(0, startNs)
+	if d := time.Until(startAt); d > 0 {
 		time.Sleep(d)
 	}
 
-	before := readTaskStats()
-	rep := spin(&stopped)
-	after := readTaskStats()
+	before := readThreadStats()
+	rep := spin(&stopped, startAt)
+	after := readThreadStats()
 
 	rep.Cgroup, rep.Index, rep.PID = spec.Cgroup, spec.Index, os.Getpid()
 	rep.Work = string(CpuSpin)
@@ -108,11 +109,14 @@ func runWorker(raw string) int {
 
 var sink uint64
 
-// spin runs CpuSpin until stopped is set.
-func spin(stopped *atomic.Bool) verify.WorkerReport {
+// spin runs CpuSpin until stopped is set. Wall time and the first gap
+// count from the common start time, so a worker that starts late shows it.
+func spin(stopped *atomic.Bool, start time.Time) verify.WorkerReport {
 	var rep verify.WorkerReport
 	cpus := map[int]bool{getcpu(): true}
-	start := time.Now()
+	if now := time.Now(); now.Before(start) {
+		start = now
+	}
 	last := start
 	x := uint64(start.UnixNano()) | 1
 	for n := uint64(1); !stopped.Load(); n++ {
@@ -165,33 +169,30 @@ func pinTo(list string) error {
 	return nil
 }
 
-// taskStats sums per-thread counters over all threads of this process.
-type taskStats struct {
+// threadStats are the scheduler's counters of the work thread. Only that
+// thread is counted: the Go runtime's helper threads are not the work
+// being scheduled, and their time would blur the worker's own.
+type threadStats struct {
 	runtime, runDelay, slices uint64
 	migrations                uint64
 	voluntary, involuntary    uint64
 }
 
-func readTaskStats() taskStats {
-	var s taskStats
-	dirs, _ := os.ReadDir("/proc/self/task")
-	for _, d := range dirs {
-		base := "/proc/self/task/" + d.Name() + "/"
-		if b, err := os.ReadFile(base + "schedstat"); err == nil {
-			f := strings.Fields(string(b))
-			if len(f) >= 3 {
-				s.runtime += parseU(f[0])
-				s.runDelay += parseU(f[1])
-				s.slices += parseU(f[2])
-			}
+func readThreadStats() threadStats {
+	var s threadStats
+	const base = "/proc/thread-self/"
+	if b, err := os.ReadFile(base + "schedstat"); err == nil {
+		f := strings.Fields(string(b))
+		if len(f) >= 3 {
+			s.runtime, s.runDelay, s.slices = parseU(f[0]), parseU(f[1]), parseU(f[2])
 		}
-		if b, err := os.ReadFile(base + "sched"); err == nil {
-			s.migrations += field(string(b), "se.nr_migrations")
-		}
-		if b, err := os.ReadFile(base + "status"); err == nil {
-			s.voluntary += field(string(b), "voluntary_ctxt_switches")
-			s.involuntary += field(string(b), "nonvoluntary_ctxt_switches")
-		}
+	}
+	if b, err := os.ReadFile(base + "sched"); err == nil {
+		s.migrations = field(string(b), "se.nr_migrations")
+	}
+	if b, err := os.ReadFile(base + "status"); err == nil {
+		s.voluntary = field(string(b), "voluntary_ctxt_switches")
+		s.involuntary = field(string(b), "nonvoluntary_ctxt_switches")
 	}
 	return s
 }

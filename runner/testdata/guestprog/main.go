@@ -24,8 +24,8 @@ func main() {
 			os.Exit(1)
 		}
 	case "hang":
-		// Spin rather than sleep: under TCG with -icount sleep=off an idle
-		// guest's clock jumps ahead, so only a busy hang holds time still.
+		// Spin rather than sleep: with -icount sleep=off an idle guest's
+		// clock jumps ahead, so only a busy hang hangs in every TCG mode.
 		x := uint64(1)
 		for {
 			x = x*6364136223846793005 + 1
