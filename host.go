@@ -27,16 +27,21 @@ const (
 	EnvConsole = "KTSTR_CONSOLE"
 )
 
+// bootMargin is what the host timeout keeps beyond the guest's bound on
+// the test binary: boot, init and power-off.
+const bootMargin = 20 * time.Second
+
 // timeouts derives the run's budget from the duration: the host timeout
-// as under KVM (the runner scales it for TCG) and the guest's own bound
-// on the test binary.
+// as under KVM (the runner scales it for TCG), and the guest's bound on
+// the test binary, which ends well inside it so that a hung test is
+// reported by init with its output rather than by the host timing out.
 func timeouts(spec Spec) (host, guest time.Duration) {
 	d := time.Duration(spec.DurationS) * time.Second
-	host = 30*time.Second + 3*d
+	host = 60*time.Second + 3*d
 	if spec.TimeoutS > 0 {
 		host = time.Duration(spec.TimeoutS) * time.Second
 	}
-	guest = 60*time.Second + 2*d
+	guest = max(host-bootMargin, host/2)
 	return host, guest
 }
 

@@ -61,11 +61,11 @@ func (c *console) Write(p []byte) (int, error) {
 func (c *console) tail() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := strings.Join(c.lines, "\n")
+	lines := c.lines
 	if len(c.partial) > 0 {
-		s += "\n" + string(c.partial)
+		lines = append(lines[:len(lines):len(lines)], string(c.partial))
 	}
-	return s
+	return strings.Join(lines, "\n")
 }
 
 func (c *console) panicked() bool {

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/u-root/u-root/pkg/cpio"
 	"github.com/u-root/u-root/pkg/ldd"
+	"github.com/u-root/uio/uio"
 )
 
 // File is one file to put into an initramfs.
@@ -54,12 +56,14 @@ func BuildInitramfs(w io.Writer, files []File, withBase bool) error {
 			recs = append(recs, r)
 		}
 	}
-	rec := cpio.NewRecorder()
 	var libSources []string
 	for _, f := range files {
 		name := strings.TrimPrefix(f.Path, "/")
 		if name == "" {
-			return fmt.Errorf("initramfs: file with empty path")
+			return fmt.Errorf("initramfs: file from %q has an empty path", f.Source)
+		}
+		if seen[name] {
+			return fmt.Errorf("initramfs: %s given twice (or clashes with a base entry)", f.Path)
 		}
 		mode := f.Mode
 		if mode == 0 {
@@ -69,19 +73,10 @@ func BuildInitramfs(w io.Writer, files []File, withBase bool) error {
 			add(cpio.StaticRecord(f.Data, cpio.Info{Name: name, Mode: cpio.S_IFREG | mode}))
 			continue
 		}
-		st, err := os.Stat(f.Source)
+		r, err := fileRecord(f.Source, name, mode)
 		if err != nil {
 			return fmt.Errorf("initramfs: %s (for %s): %w", f.Source, f.Path, err)
 		}
-		if !st.Mode().IsRegular() {
-			return fmt.Errorf("initramfs: %s (for %s) is not a regular file", f.Source, f.Path)
-		}
-		r, err := rec.GetRecord(f.Source)
-		if err != nil {
-			return fmt.Errorf("initramfs: reading %s: %w", f.Source, err)
-		}
-		r.Name = name
-		r.Mode = cpio.S_IFREG | mode
 		add(r)
 		if f.WithLibs {
 			libSources = append(libSources, f.Source)
@@ -94,11 +89,10 @@ func BuildInitramfs(w io.Writer, files []File, withBase bool) error {
 		}
 		sort.Strings(libs)
 		for _, l := range libs {
-			r, err := rec.GetRecord(l)
+			r, err := libRecord(l)
 			if err != nil {
-				return fmt.Errorf("initramfs: reading library %s: %w", l, err)
+				return fmt.Errorf("initramfs: library %s: %w", l, err)
 			}
-			r.Name = strings.TrimPrefix(l, "/")
 			add(r)
 		}
 	}
@@ -111,6 +105,47 @@ func BuildInitramfs(w io.Writer, files []File, withBase bool) error {
 		return fmt.Errorf("initramfs: writing trailer: %w", err)
 	}
 	return nil
+}
+
+// fileRecord is a regular-file record named name with the contents of
+// src, following symlinks (a Bazel runfile is often one). Every record
+// carries its own contents: no hard-link sharing, which would leave a
+// second path to the same inode empty.
+func fileRecord(src, name string, mode uint64) (cpio.Record, error) {
+	real, err := filepath.EvalSymlinks(src)
+	if err != nil {
+		return cpio.Record{}, err
+	}
+	st, err := os.Stat(real)
+	if err != nil {
+		return cpio.Record{}, err
+	}
+	if !st.Mode().IsRegular() {
+		return cpio.Record{}, fmt.Errorf("not a regular file")
+	}
+	return cpio.Record{
+		ReaderAt: uio.NewLazyFile(real),
+		Info:     cpio.Info{Name: name, Mode: cpio.S_IFREG | mode, FileSize: uint64(st.Size()), NLink: 1},
+	}, nil
+}
+
+// libRecord keeps a library's path as the dynamic loader will look for
+// it: a symlink stays a symlink (its target is listed too), a file is
+// copied.
+func libRecord(path string) (cpio.Record, error) {
+	name := strings.TrimPrefix(path, "/")
+	st, err := os.Lstat(path)
+	if err != nil {
+		return cpio.Record{}, err
+	}
+	if st.Mode()&os.ModeSymlink != 0 {
+		target, err := os.Readlink(path)
+		if err != nil {
+			return cpio.Record{}, err
+		}
+		return cpio.Symlink(name, target), nil
+	}
+	return fileRecord(path, name, uint64(st.Mode().Perm()))
 }
 
 // WriteInitramfs is BuildInitramfs into a new file at path.

@@ -55,6 +55,9 @@ func Failed(results []CheckResult) []CheckResult {
 // limits were relaxed, so that messages can say so.
 func Evaluate(reports []WorkerReport, th Thresholds, env Env) []CheckResult {
 	out := []CheckResult{checkWorkers(reports)}
+	if len(reports) == 0 {
+		return out // the workers check has failed; the others have nothing to judge
+	}
 	relaxed := env.Relaxed()
 	if th.NotStarved.Enabled() {
 		out = append(out, checkStarvation(reports))

@@ -1,0 +1,226 @@
+package ktstr
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/ktstr-go/ktstr/topology"
+)
+
+func TestSpecResolvedDefaults(t *testing.T) {
+	got := Spec{}.Resolved()
+	want := Spec{
+		Sockets: 1, Cores: 2, Threads: 1, MemoryMB: 2048,
+		DurationS:        2,
+		WorkersPerCgroup: 2,
+		Cgroups: []CgroupDef{
+			{Name: "cg0", Workers: 2, Work: CpuSpin},
+			{Name: "cg1", Workers: 2, Work: CpuSpin},
+		},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Spec{}.Resolved() =\n%+v\nwant\n%+v", got, want)
+	}
+	if got := (Spec{}).Topology(); got != (topology.Topology{Sockets: 1, Cores: 2, Threads: 1, MemoryMB: 2048}) {
+		t.Errorf("Spec{}.Topology() = %+v, want 1s2c1t with 2048 MB", got)
+	}
+}
+
+func TestSpecResolvedKeepsExplicitValues(t *testing.T) {
+	spec := Spec{
+		Sockets: 2, Cores: 4, Threads: 2, MemoryMB: 4096,
+		DurationS:        7,
+		WorkersPerCgroup: 3,
+		TimeoutS:         99,
+		ExpectErr:        true,
+		ExpectErrMatch:   "gap",
+		Verify:           Verify{MaxGapMs: 10, Isolation: On},
+		KernelArgs:       []string{"nosmt"},
+		Cgroups: []CgroupDef{
+			{Name: "a"},
+			{Name: "b", Workers: 5, Work: CpuSpin, Cpuset: "0-3", Affinity: "1"},
+		},
+	}
+	got := spec.Resolved()
+	want := spec
+	want.Cgroups = []CgroupDef{
+		{Name: "a", Workers: 3, Work: CpuSpin},
+		{Name: "b", Workers: 5, Work: CpuSpin, Cpuset: "0-3", Affinity: "1"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Resolved() =\n%+v\nwant\n%+v", got, want)
+	}
+
+	// The resolved spec owns its cgroups: changing them leaves the
+	// original alone.
+	got.Cgroups[0].Name = "changed"
+	if spec.Cgroups[0].Name != "a" || spec.Cgroups[0].Workers != 0 {
+		t.Errorf("Resolved() aliased the caller's cgroups: %+v", spec.Cgroups[0])
+	}
+
+	// Resolving twice changes nothing.
+	once := spec.Resolved()
+	if twice := once.Resolved(); !reflect.DeepEqual(once, twice) {
+		t.Errorf("Resolved() is not idempotent:\n%+v\n%+v", once, twice)
+	}
+}
+
+func TestSpecResolvedPartialTopology(t *testing.T) {
+	got := Spec{Sockets: 2, Threads: 2}.Resolved()
+	if got.Sockets != 2 || got.Cores != 2 || got.Threads != 2 || got.MemoryMB != 2048 {
+		t.Errorf("Resolved() topology = %ds%dc%dt %d MB, want 2s2c2t 2048 MB", got.Sockets, got.Cores, got.Threads, got.MemoryMB)
+	}
+}
+
+func TestSpecValidateAccepts(t *testing.T) {
+	tests := []struct {
+		name string
+		spec Spec
+	}{
+		{"zero spec", Spec{}},
+		{"threads left to the default", Spec{Sockets: 1, Cores: 2, Threads: 0}},
+		{"full spec", Spec{
+			Sockets: 2, Cores: 2, Threads: 2, MemoryMB: 1024,
+			MinSockets: 2, MinLLCs: 2, MinCPUs: 8, RequiresSMT: true,
+			DurationS: 3, WorkersPerCgroup: 1, TimeoutS: 60,
+			ExpectErr: true, ExpectErrMatch: `FAIL (gap|spread):`,
+			Verify: Verify{MaxGapMs: 100, MaxSpreadPct: 100, Isolation: On, NotStarved: Off},
+			Cgroups: []CgroupDef{
+				{Name: "llc0", Cpuset: "0-3", Affinity: "0-1"},
+				{Name: "llc_1", Workers: 4, Work: CpuSpin, Cpuset: "4-7"},
+			},
+		}},
+		{"expect_err without a match", Spec{ExpectErr: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.spec.Validate("TestX"); err != nil {
+				t.Errorf("Validate() = %v, want nil", err)
+			}
+		})
+	}
+}
+
+func TestSpecValidateRejects(t *testing.T) {
+	tests := []struct {
+		name string
+		spec Spec
+		want []string // each must appear in the error
+	}{
+		{"negative cores", Spec{Cores: -1}, []string{"cores: must be >= 0", "got -1"}},
+		{"negative sockets", Spec{Sockets: -1}, []string{"sockets: must be >= 0", "topology:"}},
+		{"negative threads", Spec{Threads: -2}, []string{"threads: must be >= 0"}},
+		{"negative memory", Spec{MemoryMB: -1}, []string{"memory_mb: must be >= 0"}},
+		{"negative duration", Spec{DurationS: -1}, []string{"duration_s: must be >= 0"}},
+		{"negative workers per cgroup", Spec{WorkersPerCgroup: -1}, []string{"workers_per_cgroup: must be >= 0"}},
+		{"negative timeout", Spec{TimeoutS: -5}, []string{"timeout_s: must be >= 0"}},
+		{"negative min cpus", Spec{MinCPUs: -1}, []string{"min_cpus: must be >= 0", "constraints:"}},
+		{"too many cpus", Spec{Sockets: 16, Cores: 16, Threads: 2}, []string{"topology:", "MaxCPUs"}},
+		{
+			"duplicate cgroup names",
+			Spec{Cgroups: []CgroupDef{{Name: "a"}, {Name: "b"}, {Name: "a"}}},
+			[]string{`cgroups[2].name: duplicate cgroup name "a"`},
+		},
+		{
+			"cgroup name with a slash",
+			Spec{Cgroups: []CgroupDef{{Name: "a/b"}}},
+			[]string{`cgroups[0].name: "a/b" must be a non-empty name without '/'`},
+		},
+		{
+			"cgroup name with a space",
+			Spec{Cgroups: []CgroupDef{{Name: "ok"}, {Name: "my group"}}},
+			[]string{`cgroups[1].name: "my group"`},
+		},
+		{
+			"empty cgroup name",
+			Spec{Cgroups: []CgroupDef{{Name: ""}}},
+			[]string{`cgroups[0].name: "" must be a non-empty name`},
+		},
+		{
+			"negative cgroup workers",
+			Spec{Cgroups: []CgroupDef{{Name: "a", Workers: -1}}},
+			[]string{"cgroups[0].workers: must be >= 0, got -1"},
+		},
+		{
+			"cpuset outside the topology",
+			Spec{Cgroups: []CgroupDef{{Name: "a", Cpuset: "0-9"}}},
+			[]string{"cgroups[0].cpuset: 0-9 names CPUs outside the topology's 0-1"},
+		},
+		{
+			"affinity outside the topology",
+			Spec{Sockets: 2, Cgroups: []CgroupDef{{Name: "a"}, {Name: "b", Affinity: "3-4"}}},
+			[]string{"cgroups[1].affinity: 3-4 names CPUs outside the topology's 0-3"},
+		},
+		{
+			"bad cpulist",
+			Spec{Cgroups: []CgroupDef{{Name: "a", Cpuset: "0-"}}},
+			[]string{"cgroups[0].cpuset:", "invalid cpulist"},
+		},
+		{
+			"bad affinity list",
+			Spec{Cgroups: []CgroupDef{{Name: "a", Affinity: "x"}}},
+			[]string{"cgroups[0].affinity:", "invalid cpulist"},
+		},
+		{
+			"unknown work type",
+			Spec{Cgroups: []CgroupDef{{Name: "a", Work: "Sleepy"}}},
+			[]string{`cgroups[0].work: unknown work type "Sleepy"`, "CpuSpin"},
+		},
+		{
+			"expect_err_match without expect_err",
+			Spec{ExpectErrMatch: "gap"},
+			[]string{"expect_err_match: set without expect_err = true"},
+		},
+		{
+			"invalid expect_err_match",
+			Spec{ExpectErr: true, ExpectErrMatch: "gap ("},
+			[]string{"expect_err_match:", "missing closing )"},
+		},
+		{
+			"negative max gap",
+			Spec{Verify: Verify{MaxGapMs: -1}},
+			[]string{"verify:", "max_gap_ms = -1"},
+		},
+		{
+			"spread above 100",
+			Spec{Verify: Verify{MaxSpreadPct: 101}},
+			[]string{"verify:", "max_spread_pct = 101"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.spec.Validate("TestX/sub")
+			if err == nil {
+				t.Fatalf("Validate() = nil, want an error containing %q", tt.want)
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "ktstr: test TestX/sub: invalid spec: ") {
+				t.Errorf("error %q does not start by naming the test", msg)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not contain %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+func TestSpecValidateReportsEveryProblem(t *testing.T) {
+	spec := Spec{
+		Cores:          -1,
+		DurationS:      -2,
+		ExpectErrMatch: "x",
+		Cgroups:        []CgroupDef{{Name: "a/b", Work: "Nope"}},
+	}
+	err := spec.Validate("TestMany")
+	if err == nil {
+		t.Fatal("Validate() = nil, want an error")
+	}
+	for _, w := range []string{"cores:", "duration_s:", "expect_err_match:", "cgroups[0].name:", "cgroups[0].work:"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not mention %q", err, w)
+		}
+	}
+}
