@@ -63,70 +63,111 @@ func outputDir(t *testing.T) string {
 	return filepath.Join(t.TempDir(), "vm")
 }
 
-// runHost boots the VM for spec and reports the verdict on t.
-func runHost(t *testing.T, spec Spec) *Result {
+// runHost boots the VM for spec and reports the verdict on t. A failed
+// run is repeated once with a verbose kernel log when auto_repro is on.
+func runHost(t *testing.T, spec Spec, p Profile) *Result {
 	t.Helper()
-	res := &Result{Test: t.Name(), Spec: spec, OutputDir: outputDir(t)}
+	res := &Result{Test: t.Name(), Spec: spec, Scheduler: spec.Scheduler.name(), Profile: p.Name(), OutputDir: outputDir(t)}
 	start := time.Now()
-	failure := hostRun(t, spec, res)
+	failure, vmRan := hostRun(t, spec, p, res, nil, res.OutputDir)
 	res.ElapsedS = time.Since(start).Seconds()
-	if failure != "" {
-		res.Failure = failure
-	}
+	res.Failure = failure
 	if err := writeResult(res); err != nil {
 		t.Errorf("ktstr: %v", err)
+	}
+	if failure != "" && vmRan && spec.AutoRepro == On {
+		autoRepro(t, spec, p, res)
 	}
 	report(t, spec, res)
 	return res
 }
 
-// hostRun does the run and fills res; it returns why the run failed
-// before any check could be made ("" when the checks decide).
-func hostRun(t *testing.T, spec Spec, res *Result) string {
+// autoRepro runs a failed test once more with the kernel log at full
+// verbosity and says whether the failure came back; its outputs are kept
+// beside the first run's, under repro/.
+func autoRepro(t *testing.T, spec Spec, p Profile, first *Result) {
 	t.Helper()
-	k, err := kernel.Resolve(kernel.ResolveOptions{})
+	rep := &Result{Test: first.Test, Spec: spec, Scheduler: first.Scheduler, Profile: first.Profile, OutputDir: filepath.Join(first.OutputDir, "repro")}
+	failure, _ := hostRun(t, spec, p, rep, []string{"loglevel=7", "ignore_loglevel"}, rep.OutputDir)
+	rep.Failure = failure
+	writeResult(rep)
+	if failure == "" {
+		t.Logf("ktstr: auto_repro: the failure did not reproduce in a second run (outputs: %s)", rep.OutputDir)
+		return
+	}
+	t.Logf("ktstr: auto_repro: reproduced with a verbose kernel log (outputs: %s)", rep.OutputDir)
+}
+
+// hostRun does one VM run and fills res. It returns why the run failed
+// ("" when it passed) and whether a VM ran at all.
+func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []string, outDir string) (string, bool) {
+	t.Helper()
+	sched := spec.Scheduler
+	k, err := kernel.Resolve(kernel.ResolveOptions{NeedSchedExt: !sched.IsEEVDF()})
 	if err != nil {
-		return fmt.Sprintf("no kernel: %v", err)
+		return fmt.Sprintf("no kernel: %v", err), false
 	}
 	res.Kernel = k.Path
 	initBin, err := runner.InitBinary()
 	if err != nil {
-		return fmt.Sprintf("ktstr-init: %v", err)
+		return fmt.Sprintf("ktstr-init: %v", err), false
 	}
 	self, err := os.Executable()
 	if err != nil {
-		return fmt.Sprintf("finding the test binary: %v", err)
+		return fmt.Sprintf("finding the test binary: %v", err), false
+	}
+	files := []runner.File{
+		{Path: "/init", Source: initBin, Mode: 0o755},
+		{Path: wire.TestBinaryPath, Source: self, Mode: 0o755, WithLibs: true},
+	}
+	var schedReq *wire.SchedRequest
+	if !sched.IsEEVDF() {
+		schedReq, err = schedRequest(spec, p)
+		if err != nil {
+			return err.Error(), false
+		}
+		if sched.Builtin == nil {
+			bin, err := schedulerBinary(sched)
+			if err != nil {
+				return err.Error(), false
+			}
+			files = append(files, runner.File{Path: schedReq.Path, Source: bin, Mode: 0o755, WithLibs: true})
+		}
 	}
 	work := t.TempDir()
 	base := filepath.Join(work, "base.cpio")
-	if err := runner.WriteInitramfs(base, []runner.File{
-		{Path: "/init", Source: initBin, Mode: 0o755},
-		{Path: wire.TestBinaryPath, Source: self, Mode: 0o755, WithLibs: true},
-	}, true); err != nil {
-		return err.Error()
+	if err := runner.WriteInitramfs(base, files, true); err != nil {
+		return err.Error(), false
 	}
 	hostTimeout, guestTimeout := timeouts(spec)
 	specJSON, _ := json.Marshal(spec)
 	reqJSON, err := json.Marshal(wire.Request{
-		Test:    t.Name(),
-		Args:    []string{"-test.run", runPattern(t.Name()), "-test.v", "-test.timeout", (guestTimeout + 30*time.Second).String()},
-		Timeout: wire.Duration(guestTimeout),
-		Spec:    specJSON,
+		Test:      t.Name(),
+		Args:      []string{"-test.run", runPattern(t.Name()), "-test.v", "-test.timeout", (guestTimeout + 30*time.Second).String()},
+		Timeout:   wire.Duration(guestTimeout),
+		Spec:      specJSON,
+		Scheduler: schedReq,
 	})
 	if err != nil {
-		return fmt.Sprintf("encoding request: %v", err)
+		return fmt.Sprintf("encoding request: %v", err), false
 	}
 	reqArchive := filepath.Join(work, "request.cpio")
 	if err := runner.WriteInitramfs(reqArchive, []runner.File{{Path: wire.RequestPath, Data: reqJSON}}, false); err != nil {
-		return err.Error()
+		return err.Error(), false
 	}
+	var kargs []string
+	if sched != nil {
+		kargs = append(kargs, sched.KernelArgs...)
+	}
+	kargs = append(append(kargs, spec.KernelArgs...), extraKernelArgs...)
 	cfg := runner.Config{
 		Kernel:     k.Path,
 		Initramfs:  []string{base, reqArchive},
 		Topology:   spec.Topology(),
-		KernelArgs: spec.KernelArgs,
+		KernelArgs: kargs,
 		Timeout:    hostTimeout,
-		OutDir:     res.OutputDir,
+		OutDir:     outDir,
+		PinVCPUs:   spec.PerformanceMode,
 	}
 	if os.Getenv(EnvConsole) == "1" {
 		cfg.Console = testWriter{t}
@@ -134,43 +175,141 @@ func hostRun(t *testing.T, spec Spec, res *Result) string {
 	out, err := runner.Boot(context.Background(), cfg)
 	res.Accel, res.Emulated = out.Accel, out.Emulated
 	if out.Emulated {
-		t.Logf("ktstr: %s on %s (%d CPUs): QEMU under TCG, timeouts scaled to %v", t.Name(), spec.Topology(), spec.Topology().CPUs(), out.Timeout)
+		t.Logf("ktstr: %s on %s (%d CPUs), scheduler %s, profile %s: QEMU under TCG, timeouts scaled to %v",
+			t.Name(), spec.Topology(), spec.Topology().CPUs(), res.Scheduler, res.Profile, out.Timeout)
+	}
+	for _, n := range out.Notes {
+		t.Logf("ktstr: %s", n)
 	}
 	if out.Hello != nil {
 		res.Guest = out.Hello.View
 	}
 	if err != nil {
-		return err.Error()
+		return err.Error(), true
 	}
 	if out.Done != nil && len(out.Done.Errors) > 0 {
-		return "guest init reported errors: " + strings.Join(out.Done.Errors, "; ")
+		return "guest init reported errors: " + strings.Join(out.Done.Errors, "; "), true
 	}
 	r := out.Result
+	if r == nil {
+		return "guest sent no test result", true
+	}
+	res.Sched = r.Sched
+	if f := schedFailure(spec, r.Sched); f != "" {
+		return f, true
+	}
 	switch {
-	case r == nil:
-		return "guest sent no test result"
 	case r.TimedOut:
-		return fmt.Sprintf("the test timed out in the guest after %v\n--- guest output tail ---\n%s", time.Duration(r.Duration), r.OutputTail)
+		return fmt.Sprintf("the test timed out in the guest after %v\n--- guest output tail ---\n%s", time.Duration(r.Duration), r.OutputTail), true
 	case r.Report == nil:
-		return fmt.Sprintf("the test wrote no report in the guest (exit code %d)\n--- guest output tail ---\n%s", r.ExitCode, r.OutputTail)
+		return fmt.Sprintf("the test wrote no report in the guest (exit code %d)\n--- guest output tail ---\n%s", r.ExitCode, r.OutputTail), true
 	case r.ExitCode != 0:
-		return fmt.Sprintf("the test failed in the guest (exit code %d)\n--- guest output tail ---\n%s", r.ExitCode, r.OutputTail)
+		return fmt.Sprintf("the test failed in the guest (exit code %d)\n--- guest output tail ---\n%s", r.ExitCode, r.OutputTail), true
 	case len(r.Report.Errors) > 0:
-		return "scenario failed in the guest: " + strings.Join(r.Report.Errors, "; ")
+		return "scenario failed in the guest: " + strings.Join(r.Report.Errors, "; "), true
 	}
 	res.Workers = r.Report.Workers
 	res.SchedExt = r.Report.SchedExt
 	env := verify.Env{Emulated: out.Emulated}
-	th := verify.Merge(verify.Defaults(env), spec.Verify)
-	res.Checks = verify.Evaluate(res.Workers, th, env)
+	res.Checks = verify.Evaluate(res.Workers, spec.Thresholds(env), env)
+	if schedReq != nil {
+		res.Checks = append(res.Checks, checkInCharge(schedReq, res.SchedExt))
+	}
 	if failed := verify.Failed(res.Checks); len(failed) > 0 {
 		var parts []string
 		for _, c := range failed {
 			parts = append(parts, c.String())
 		}
-		return "checks failed: " + strings.Join(parts, "; ")
+		return "checks failed: " + strings.Join(parts, "; "), true
 	}
-	return ""
+	return "", true
+}
+
+// CheckScheduler is the check that the scheduler under test was the one
+// in charge while the workers ran.
+const CheckScheduler = "scheduler"
+
+func checkInCharge(req *wire.SchedRequest, s wire.SchedExtSample) verify.CheckResult {
+	c := verify.CheckResult{Name: CheckScheduler}
+	if s.State == "enabled" && (req.Ops == "" || s.Ops == req.Ops) {
+		c.Passed = true
+		c.Message = fmt.Sprintf("sched_ext enabled with ops %q while the workers ran", s.Ops)
+		return c
+	}
+	c.Message = fmt.Sprintf("the scheduler was not in charge while the workers ran: sched_ext state %q, ops %q (want enabled, %q)", s.State, s.Ops, req.Ops)
+	return c
+}
+
+// schedFailure explains a scheduler that did not start or died.
+func schedFailure(spec Spec, r *wire.SchedReport) string {
+	if r == nil {
+		return ""
+	}
+	var b strings.Builder
+	switch {
+	case r.StartErr != "":
+		fmt.Fprintf(&b, "scheduler %s did not start: %s", r.Name, r.StartErr)
+	case r.Died:
+		fmt.Fprintf(&b, "scheduler %s died during the test: %s", r.Name, r.DeathCause)
+	default:
+		return ""
+	}
+	if t := strings.TrimSpace(r.OutputTail); t != "" {
+		fmt.Fprintf(&b, "\n--- scheduler output ---\n%s", t)
+	}
+	if d := strings.TrimSpace(r.Dump); d != "" {
+		fmt.Fprintf(&b, "\n--- kernel log (sched_ext exit dump) ---\n%s", d)
+	}
+	return b.String()
+}
+
+// schedRequest is what init needs to run the scheduler of spec with p.
+func schedRequest(spec Spec, p Profile) (*wire.SchedRequest, error) {
+	sc := spec.Scheduler
+	req := &wire.SchedRequest{
+		Name:         sc.Name,
+		Ops:          sc.Ops,
+		Args:         sc.Args(p, spec.WatchdogTimeoutS, spec.ExtraSchedArgs),
+		CgroupParent: sc.CgroupParent,
+		StartTimeout: wire.Duration(30 * time.Second),
+	}
+	if req.Ops == "" {
+		req.Ops = sc.Name
+	}
+	if len(sc.Sysctls) > 0 {
+		req.Sysctls = map[string]string{}
+		for _, s := range sc.Sysctls {
+			req.Sysctls[s.Key] = s.Value
+		}
+	}
+	if sc.Builtin != nil {
+		req.Enable, req.Disable = sc.Builtin.Enable, sc.Builtin.Disable
+	} else {
+		req.Path = wire.SchedDir + "/" + sc.Name
+	}
+	if w := spec.BpfMapWrite; w != nil {
+		req.MapWrites = []wire.MapWrite{{Map: w.Map, Key: w.Key, Value: w.Value, AfterMs: w.AfterMs}}
+	}
+	return req, nil
+}
+
+// schedulerBinary finds or builds the scheduler's binary on the host.
+func schedulerBinary(sc *Scheduler) (string, error) {
+	if sc.GoPackage != "" {
+		p, err := runner.BuildGoBinary(sc.GoPackage)
+		if err != nil {
+			return "", fmt.Errorf("scheduler %s: %w", sc.Name, err)
+		}
+		return p, nil
+	}
+	st, err := os.Stat(sc.Path)
+	if err != nil {
+		return "", fmt.Errorf("scheduler binary %s of scheduler %s not found: %v (build it, or fix Scheduler.Path)", sc.Path, sc.Name, err)
+	}
+	if st.IsDir() || st.Mode()&0o111 == 0 {
+		return "", fmt.Errorf("scheduler binary %s of scheduler %s is not an executable file", sc.Path, sc.Name)
+	}
+	return sc.Path, nil
 }
 
 // report turns the result into the test's verdict: one subtest per check,

@@ -25,7 +25,11 @@ const (
 type WorkType = workload.WorkType
 
 // Work types.
-const CpuSpin = workload.CpuSpin
+const (
+	CpuSpin    = workload.CpuSpin
+	YieldHeavy = workload.YieldHeavy
+	Bursty     = workload.Bursty
+)
 
 // Defaults of the attributes (SPEC.md, "Declaring tests").
 const (
@@ -41,9 +45,23 @@ const (
 // Spec declares one ktstr test. Zero values mean "default" (or "inherit"
 // for verification attributes).
 type Spec struct {
-	// Topology; unset dimensions default to 1 socket, 2 cores, 1 thread.
+	// Topology; each unset dimension is inherited from the scheduler's
+	// default topology, else 1 socket, 2 cores, 1 thread.
 	Sockets, Cores, Threads int
 	MemoryMB                int
+
+	// Scheduler is the scheduler under test (nil: EEVDF).
+	Scheduler *Scheduler
+	// ExtraSchedArgs are appended to the scheduler's command line.
+	ExtraSchedArgs []string
+	// WatchdogTimeoutS is the sched_ext watchdog timeout, passed through
+	// the scheduler's WatchdogArg (default 4).
+	WatchdogTimeoutS int
+	// RequiredFlags are in every flag profile, ExcludedFlags in none.
+	RequiredFlags, ExcludedFlags []string
+	// BpfMapWrite, when set, writes a value into a BPF map of the
+	// scheduler once it is enabled.
+	BpfMapWrite *BpfMapWrite
 
 	// Verify holds the verification attributes of this test, the last
 	// layer of the merge chain.
@@ -64,6 +82,13 @@ type Spec struct {
 	// TimeoutS bounds the whole VM run as it would take under KVM; under
 	// TCG it is scaled. 0 derives it from the duration.
 	TimeoutS int
+	// AutoRepro re-runs a failed test once with the kernel log at full
+	// verbosity, kept in the outputs (default on; off with ExpectErr).
+	AutoRepro Toggle
+	// Replicas runs the test this many times (default 1).
+	Replicas int
+	// PerformanceMode pins every vCPU to its own host CPU (KVM only).
+	PerformanceMode bool
 
 	// Cgroups is the scenario: every cgroup runs its workers for the
 	// duration. Empty means two cgroups of WorkersPerCgroup CpuSpin
@@ -85,16 +110,56 @@ type CgroupDef struct {
 	Cpuset string
 	// Affinity pins every worker to a cpulist with sched_setaffinity.
 	Affinity string
+	// BurstMs and SleepMs shape Bursty work.
+	BurstMs, SleepMs int
 }
 
-// Topology is the spec's topology with defaults applied.
+// Toggle is an on/off attribute that can be left to a default.
+type Toggle = verify.Toggle
+
+// BpfMapWrite sets key Key of the scheduler's BPF map Map to Value,
+// AfterMs milliseconds after the scheduler is enabled.
+type BpfMapWrite struct {
+	Map     string
+	Key     uint32
+	Value   uint64
+	AfterMs int
+}
+
+// Topology is the spec's topology: each dimension the test sets, else
+// the scheduler's default, else the harness default.
 func (s Spec) Topology() topology.Topology {
+	var sc Scheduler
+	if s.Scheduler != nil {
+		sc = *s.Scheduler
+	}
 	return topology.Topology{
-		Sockets:  orDefault(s.Sockets, DefaultSockets),
-		Cores:    orDefault(s.Cores, DefaultCores),
-		Threads:  orDefault(s.Threads, DefaultThreads),
+		Sockets:  orDefault(s.Sockets, orDefault(sc.Sockets, DefaultSockets)),
+		Cores:    orDefault(s.Cores, orDefault(sc.Cores, DefaultCores)),
+		Threads:  orDefault(s.Threads, orDefault(sc.Threads, DefaultThreads)),
 		MemoryMB: orDefault(s.MemoryMB, DefaultMemoryMB),
 	}
+}
+
+// Thresholds merges the verification attributes: defaults for env, then
+// the scheduler's, then the test's.
+func (s Spec) Thresholds(env verify.Env) verify.Thresholds {
+	var sched verify.Thresholds
+	if s.Scheduler != nil {
+		sched = s.Scheduler.Verify
+	}
+	return verify.Merge(verify.Defaults(env), sched, s.Verify)
+}
+
+// Profiles are the flag profiles this test can run with.
+func (s Spec) Profiles() ([]Profile, error) {
+	if s.Scheduler == nil {
+		if len(s.RequiredFlags)+len(s.ExcludedFlags) > 0 {
+			return nil, fmt.Errorf("required_flags/excluded_flags need a scheduler with flags")
+		}
+		return []Profile{{}}, nil
+	}
+	return s.Scheduler.Profiles(s.RequiredFlags, s.ExcludedFlags)
 }
 
 // Constraints are the spec's topology constraints.
@@ -115,6 +180,14 @@ func (s Spec) Resolved() Spec {
 	topo := s.Topology()
 	s.Sockets, s.Cores, s.Threads, s.MemoryMB = topo.Sockets, topo.Cores, topo.Threads, topo.MemoryMB
 	s.DurationS = orDefault(s.DurationS, DefaultDurationS)
+	s.WatchdogTimeoutS = orDefault(s.WatchdogTimeoutS, DefaultWatchdogTimeoutS)
+	s.Replicas = orDefault(s.Replicas, 1)
+	if s.AutoRepro == Inherit {
+		s.AutoRepro = On
+		if s.ExpectErr {
+			s.AutoRepro = Off
+		}
+	}
 	s.WorkersPerCgroup = orDefault(s.WorkersPerCgroup, DefaultWorkersPerCgroup)
 	if len(s.Cgroups) == 0 {
 		s.Cgroups = []CgroupDef{{Name: "cg0"}, {Name: "cg1"}}
@@ -146,10 +219,30 @@ func (s Spec) Validate(test string) error {
 		{"sockets", s.Sockets}, {"cores", s.Cores}, {"threads", s.Threads}, {"memory_mb", s.MemoryMB},
 		{"min_sockets", s.MinSockets}, {"min_llcs", s.MinLLCs}, {"min_cpus", s.MinCPUs},
 		{"duration_s", s.DurationS}, {"workers_per_cgroup", s.WorkersPerCgroup}, {"timeout_s", s.TimeoutS},
+		{"watchdog_timeout_s", s.WatchdogTimeoutS}, {"replicas", s.Replicas},
 	} {
 		if f.v < 0 {
 			bad(f.attr, "must be >= 0 (0 means default), got %d", f.v)
 		}
+	}
+	if err := s.Scheduler.Validate(); err != nil {
+		bad("scheduler", "%v", err)
+	} else if _, err := s.Profiles(); err != nil {
+		bad("flags", "%v", err)
+	}
+	if w := s.BpfMapWrite; w != nil {
+		if s.Scheduler.IsEEVDF() {
+			bad("bpf_map_write", "needs a BPF scheduler, but the test runs EEVDF")
+		}
+		if w.Map == "" {
+			bad("bpf_map_write.map", "empty map name")
+		}
+		if w.AfterMs < 0 {
+			bad("bpf_map_write.after_ms", "must be >= 0, got %d", w.AfterMs)
+		}
+	}
+	if s.AutoRepro < Inherit || s.AutoRepro > Off {
+		bad("auto_repro", "must be Inherit, On or Off")
 	}
 	r := s.Resolved()
 	topo := r.Topology()
@@ -183,7 +276,7 @@ func (s Spec) Validate(test string) error {
 		if c.Workers < 0 {
 			bad(where+".workers", "must be >= 0, got %d", c.Workers)
 		}
-		if err := c.Work.Validate(); err != nil {
+		if err := (workload.Spec{Work: c.Work, BurstMs: c.BurstMs, SleepMs: c.SleepMs}).Validate(); err != nil {
 			bad(where+".work", "%v", err)
 		}
 		for _, l := range []struct{ attr, v string }{{"cpuset", c.Cpuset}, {"affinity", c.Affinity}} {

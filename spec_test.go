@@ -14,6 +14,9 @@ func TestSpecResolvedDefaults(t *testing.T) {
 		Sockets: 1, Cores: 2, Threads: 1, MemoryMB: 2048,
 		DurationS:        2,
 		WorkersPerCgroup: 2,
+		WatchdogTimeoutS: 4,
+		Replicas:         1,
+		AutoRepro:        On,
 		Cgroups: []CgroupDef{
 			{Name: "cg0", Workers: 2, Work: CpuSpin},
 			{Name: "cg1", Workers: 2, Work: CpuSpin},
@@ -44,6 +47,8 @@ func TestSpecResolvedKeepsExplicitValues(t *testing.T) {
 	}
 	got := spec.Resolved()
 	want := spec
+	want.WatchdogTimeoutS, want.Replicas = 4, 1
+	want.AutoRepro = Off // expect_err turns auto_repro off
 	want.Cgroups = []CgroupDef{
 		{Name: "a", Workers: 3, Work: CpuSpin},
 		{Name: "b", Workers: 5, Work: CpuSpin, Cpuset: "0-3", Affinity: "1"},

@@ -76,7 +76,24 @@ func Main() {
 	if err := (cgroup.Manager{Root: CgroupRoot}).Setup(); err != nil {
 		fail("cgroup setup: %v", err)
 	}
-	res := runTest(req, console, logf)
+	var sched *scheduler
+	var abort <-chan struct{}
+	if req.Scheduler != nil {
+		sched = startScheduler(req.Scheduler, console, logf)
+		if sched.rep.StartErr != "" {
+			rep := sched.rep
+			ch.send(wire.Message{Kind: wire.KindResult, Result: &wire.TestResult{ExitCode: -1, Sched: &rep,
+				OutputTail: "the test did not run: the scheduler did not start"}})
+			ch.send(wire.Message{Kind: wire.KindDone, Errors: errs})
+			return
+		}
+		abort = sched.died
+	}
+	res := runTest(req, console, logf, abort)
+	if sched != nil {
+		rep := sched.stop()
+		res.Sched = &rep
+	}
 	ch.send(wire.Message{Kind: wire.KindResult, Result: &res})
 	ch.send(wire.Message{Kind: wire.KindDone, Errors: errs})
 }
@@ -217,8 +234,9 @@ func (t *tail) String() string {
 }
 
 // runTest runs the test binary, echoing its output to the console, and
-// kills its whole process group when the request's timeout passes.
-func runTest(req wire.Request, console io.Writer, logf func(string, ...any)) wire.TestResult {
+// kills its whole process group when the request's timeout passes or
+// abort closes (the scheduler under test died: nothing more to learn).
+func runTest(req wire.Request, console io.Writer, logf func(string, ...any), abort <-chan struct{}) wire.TestResult {
 	var res wire.TestResult
 	out := &tail{n: outputTailBytes}
 	cmd := exec.Command(wire.TestBinaryPath, req.Args...)
@@ -252,6 +270,10 @@ func runTest(req wire.Request, console io.Writer, logf func(string, ...any)) wir
 	case <-time.After(timeout):
 		res.TimedOut = true
 		logf("test exceeded its guest timeout of %v: killing it", timeout)
+		unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
+		err = <-done
+	case <-abort:
+		logf("the scheduler died: stopping the test")
 		unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
 		err = <-done
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/digitalocean/go-qemu/qmp"
+	"golang.org/x/sys/unix"
 
 	"github.com/ktstr-go/ktstr/guest/wire"
 	"github.com/ktstr-go/ktstr/topology"
@@ -47,6 +48,10 @@ type Config struct {
 	Timeout time.Duration
 	// TCGScale defaults to DefaultTCGScale.
 	TCGScale float64
+	// PinVCPUs pins vCPU i's thread to host CPU i (modulo the host's
+	// CPUs) under KVM, for performance mode. Under TCG it is a no-op,
+	// said so in the outcome's notes.
+	PinVCPUs bool
 	// OutDir receives console.log, qmp.log and qemu-cmd.txt; "" keeps
 	// nothing on disk.
 	OutDir string
@@ -90,6 +95,8 @@ type Outcome struct {
 	Done           *wire.Message
 	ShutdownReason string
 	ConsoleTail    string
+	// Notes are remarks about how the run went (what was not applied).
+	Notes []string
 	// Timeout is the effective (scaled) timeout.
 	Timeout time.Duration
 	Elapsed time.Duration
@@ -234,6 +241,9 @@ func Boot(ctx context.Context, cfg Config) (*Outcome, error) {
 			out.VCPUs = r.Return
 		}
 	}
+	if cfg.PinVCPUs {
+		out.Notes = append(out.Notes, pinVCPUs(accel, out.VCPUs)...)
+	}
 	if _, err := qmpRun(`{"execute":"cont"}`); err != nil {
 		return out, &BootError{Kind: FailQEMU, Detail: "QMP cont", Err: err}
 	}
@@ -294,6 +304,26 @@ func Boot(ctx context.Context, cfg Config) (*Outcome, error) {
 			return fail(FailCancelled, "run cancelled", ctx.Err())
 		}
 	}
+}
+
+// pinVCPUs pins every vCPU thread to its own host CPU under KVM.
+func pinVCPUs(accel Accel, vcpus []VCPU) []string {
+	if accel != AccelKVM {
+		return []string{"performance mode: vCPU pinning needs KVM (under TCG the vCPUs share QEMU's threads); not pinned"}
+	}
+	n := runtime.NumCPU()
+	var notes []string
+	if len(vcpus) > n {
+		notes = append(notes, fmt.Sprintf("performance mode: %d vCPUs on %d host CPUs: vCPUs share host CPUs", len(vcpus), n))
+	}
+	for _, v := range vcpus {
+		var set unix.CPUSet
+		set.Set(v.Index % n)
+		if err := unix.SchedSetaffinity(v.ThreadID, &set); err != nil {
+			notes = append(notes, fmt.Sprintf("performance mode: pinning vCPU %d (thread %d): %v", v.Index, v.ThreadID, err))
+		}
+	}
+	return notes
 }
 
 // drainResults collects messages still in flight after a shutdown.

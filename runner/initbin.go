@@ -1,9 +1,12 @@
 package runner
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -17,17 +20,15 @@ const EnvInit = "KTSTR_INIT"
 // InitPackage is the import path of the guest init.
 const InitPackage = "github.com/ktstr-go/ktstr/guest/cmd/ktstr-init"
 
-// initBuild memoises the init build of this process: every VM of one test
-// binary runs the same init.
-var initBuild struct {
+// goBuilds memoises BuildGoBinary within this process: every VM of one
+// test binary runs the same init and schedulers.
+var goBuilds struct {
 	mu   sync.Mutex
-	path string
+	done map[string]string
 }
 
-// InitBinary returns a static ktstr-init: $KTSTR_INIT, or one built with
-// the go command (CGO_ENABLED=0) into the user cache. The go command must
-// run in a module that requires github.com/ktstr-go/ktstr, which is true
-// of any test that uses it. The build is done once per process.
+// InitBinary returns a static ktstr-init: $KTSTR_INIT, or one built by
+// [BuildGoBinary].
 func InitBinary() (string, error) {
 	if p := os.Getenv(EnvInit); p != "" {
 		if _, err := os.Stat(p); err != nil {
@@ -35,41 +36,56 @@ func InitBinary() (string, error) {
 		}
 		return p, nil
 	}
-	initBuild.mu.Lock()
-	defer initBuild.mu.Unlock()
-	if initBuild.path != "" {
-		return initBuild.path, nil
+	return BuildGoBinary(InitPackage)
+}
+
+// BuildGoBinary builds a Go main package static (CGO_ENABLED=0) with the
+// go command into the user cache and returns the binary's path. The go
+// command runs in the current directory, so the package must be in the
+// build list of the module there (true for ktstr's packages in any module
+// that uses ktstr). A package is built once per process.
+func BuildGoBinary(pkg string) (string, error) {
+	goBuilds.mu.Lock()
+	defer goBuilds.mu.Unlock()
+	if p, ok := goBuilds.done[pkg]; ok {
+		return p, nil
 	}
 	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
 	if _, err := os.Stat(goBin); err != nil {
 		var lerr error
 		if goBin, lerr = exec.LookPath("go"); lerr != nil {
-			return "", fmt.Errorf("the go command is needed to build ktstr-init; set %s to a prebuilt static ktstr-init instead", EnvInit)
+			return "", fmt.Errorf("the go command is needed to build %s: put it on PATH, or give a prebuilt binary (%s for ktstr-init)", pkg, EnvInit)
 		}
 	}
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		cache = os.TempDir()
 	}
-	dir := filepath.Join(cache, "ktstr", "bin")
+	sum := sha256.Sum256([]byte(pkg))
+	dir := filepath.Join(cache, "ktstr", "bin", hex.EncodeToString(sum[:6]))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("init cache dir: %w", err)
+		return "", fmt.Errorf("build cache dir: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, "ktstr-init.*.tmp")
+	tmp, err := os.CreateTemp(dir, "build.*.tmp")
 	if err != nil {
-		return "", fmt.Errorf("init cache dir: %w", err)
+		return "", fmt.Errorf("build cache dir: %w", err)
 	}
 	tmp.Close()
-	cmd := exec.Command(goBin, "build", "-trimpath", "-ldflags=-s -w", "-o", tmp.Name(), InitPackage)
+	cmd := exec.Command(goBin, "build", "-trimpath", "-ldflags=-s -w", "-o", tmp.Name(), pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		os.Remove(tmp.Name())
-		return "", fmt.Errorf("building %s: %w\n%s", InitPackage, err, strings.TrimSpace(string(out)))
+		return "", fmt.Errorf("building %s: %w\n%s", pkg, err, strings.TrimSpace(string(out)))
 	}
-	final := filepath.Join(dir, "ktstr-init")
+	// Concurrent test processes may race here; rename is atomic and they
+	// build the same source.
+	final := filepath.Join(dir, path.Base(pkg))
 	if err := os.Rename(tmp.Name(), final); err != nil {
-		return "", fmt.Errorf("installing ktstr-init: %w", err)
+		return "", fmt.Errorf("installing %s: %w", final, err)
 	}
-	initBuild.path = final
+	if goBuilds.done == nil {
+		goBuilds.done = map[string]string{}
+	}
+	goBuilds.done[pkg] = final
 	return final, nil
 }

@@ -16,6 +16,12 @@ const (
 	CheckSpread     = "spread"
 	CheckGap        = "gap"
 	CheckIsolation  = "isolation"
+	CheckThroughput = "throughput_cv"
+	CheckWorkRate   = "work_rate"
+	CheckWakeP99    = "wake_latency_p99"
+	CheckWakeCV     = "wake_latency_cv"
+	CheckIterRate   = "iteration_rate"
+	CheckMigration  = "migration_ratio"
 )
 
 // CheckResult is the verdict of one check.
@@ -79,7 +85,178 @@ func Evaluate(reports []WorkerReport, th Thresholds, env Env) []CheckResult {
 	if th.Isolation.Enabled() {
 		out = append(out, checkIsolation(reports))
 	}
+	if th.MaxThroughputCV > 0 {
+		out = append(out, checkThroughputCV(reports, th.MaxThroughputCV))
+	}
+	if th.MinWorkRate > 0 {
+		out = append(out, checkMinRate(reports, CheckWorkRate, "work units per CPU-second", th.MinWorkRate, WorkerReport.WorkRate))
+	}
+	if th.MaxP99WakeLatencyNs > 0 {
+		out = append(out, checkWakeP99(reports, th.MaxP99WakeLatencyNs))
+	}
+	if th.MaxWakeLatencyCV > 0 {
+		out = append(out, checkWakeCV(reports, th.MaxWakeLatencyCV))
+	}
+	if th.MinIterationRate > 0 {
+		out = append(out, checkMinRate(reports, CheckIterRate, "iterations per second", th.MinIterationRate, WorkerReport.IterationRate))
+	}
+	if th.MaxMigrationRatio > 0 {
+		out = append(out, checkMigrationRatio(reports, th.MaxMigrationRatio))
+	}
 	return out
+}
+
+// mean and coefficient of variation (population) of xs.
+func meanCV(xs []float64) (mean, cv float64) {
+	if len(xs) == 0 {
+		return 0, 0
+	}
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	if mean == 0 {
+		return 0, 0
+	}
+	var ss float64
+	for _, x := range xs {
+		ss += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(ss/float64(len(xs))) / mean
+}
+
+// checkThroughputCV compares work units per CPU-second across workers: a
+// high spread means some workers got less effective CPU than others.
+func checkThroughputCV(reports []WorkerReport, limit float64) CheckResult {
+	r := CheckResult{Name: CheckThroughput, Passed: true}
+	var rates []float64
+	for _, w := range reports {
+		if w.CPUTimeNs > 0 {
+			rates = append(rates, w.WorkRate())
+		}
+	}
+	if len(rates) < 2 {
+		r.Passed = false
+		r.Message = fmt.Sprintf("needs at least 2 workers with CPU time, got %d", len(rates))
+		return r
+	}
+	mean, cv := meanCV(rates)
+	r.Message = fmt.Sprintf("throughput CV %.3f (mean %.0f work units per CPU-second over %d workers), limit %.3f", cv, mean, len(rates), limit)
+	r.Passed = cv <= limit
+	return r
+}
+
+// checkMinRate fails every worker whose rate is below limit.
+func checkMinRate(reports []WorkerReport, name, unit string, limit float64, rate func(WorkerReport) float64) CheckResult {
+	r := CheckResult{Name: name, Passed: true}
+	var bad []string
+	lo := math.Inf(1)
+	for _, w := range reports {
+		v := rate(w)
+		lo = math.Min(lo, v)
+		if v < limit {
+			bad = append(bad, fmt.Sprintf("%s %.1f", w.Name(), v))
+		}
+	}
+	if len(bad) > 0 {
+		r.Passed = false
+		r.Message = fmt.Sprintf("%s below %.1f: %s", unit, limit, strings.Join(bad, "; "))
+		return r
+	}
+	r.Message = fmt.Sprintf("lowest %s %.1f, limit %.1f", unit, lo, limit)
+	return r
+}
+
+func sleepers(reports []WorkerReport) []WorkerReport {
+	var out []WorkerReport
+	for _, w := range reports {
+		if w.WakeSamples > 0 {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func checkWakeP99(reports []WorkerReport, limitNs int64) CheckResult {
+	r := CheckResult{Name: CheckWakeP99, Passed: true}
+	ws := sleepers(reports)
+	if len(ws) == 0 {
+		r.Passed = false
+		r.Message = "no worker recorded wake-ups: wake latency needs a work type that sleeps (Bursty)"
+		return r
+	}
+	var bad []string
+	worst := ws[0]
+	for _, w := range ws {
+		if w.WakeLatencyP99Ns > worst.WakeLatencyP99Ns {
+			worst = w
+		}
+		if int64(w.WakeLatencyP99Ns) > limitNs {
+			bad = append(bad, fmt.Sprintf("%s p99 %.0fus", w.Name(), float64(w.WakeLatencyP99Ns)/1e3))
+		}
+	}
+	if len(bad) > 0 {
+		r.Passed = false
+		r.Message = fmt.Sprintf("wake latency p99 above %.0fus: %s", float64(limitNs)/1e3, strings.Join(bad, "; "))
+		return r
+	}
+	r.Message = fmt.Sprintf("worst wake latency p99 %.0fus (%s), limit %.0fus", float64(worst.WakeLatencyP99Ns)/1e3, worst.Name(), float64(limitNs)/1e3)
+	return r
+}
+
+func checkWakeCV(reports []WorkerReport, limit float64) CheckResult {
+	r := CheckResult{Name: CheckWakeCV, Passed: true}
+	ws := sleepers(reports)
+	if len(ws) == 0 {
+		r.Passed = false
+		r.Message = "no worker recorded wake-ups: wake latency needs a work type that sleeps (Bursty)"
+		return r
+	}
+	var bad []string
+	hi := 0.0
+	for _, w := range ws {
+		hi = math.Max(hi, w.WakeLatencyCV)
+		if w.WakeLatencyCV > limit {
+			bad = append(bad, fmt.Sprintf("%s CV %.2f", w.Name(), w.WakeLatencyCV))
+		}
+	}
+	if len(bad) > 0 {
+		r.Passed = false
+		r.Message = fmt.Sprintf("wake latency CV above %.2f: %s", limit, strings.Join(bad, "; "))
+		return r
+	}
+	r.Message = fmt.Sprintf("highest wake latency CV %.2f, limit %.2f", hi, limit)
+	return r
+}
+
+// checkMigrationRatio: migrations per iteration, per cgroup.
+func checkMigrationRatio(reports []WorkerReport, limit float64) CheckResult {
+	r := CheckResult{Name: CheckMigration, Passed: true}
+	names, groups := byCgroup(reports)
+	var parts, bad []string
+	for _, n := range names {
+		var mig, iter uint64
+		for _, w := range groups[n] {
+			mig += w.Migrations
+			iter += w.Iterations
+		}
+		ratio := 0.0
+		if iter > 0 {
+			ratio = float64(mig) / float64(iter)
+		}
+		part := fmt.Sprintf("%s: %.4f (%d migrations / %d iterations)", n, ratio, mig, iter)
+		parts = append(parts, part)
+		if iter == 0 || ratio > limit {
+			bad = append(bad, part)
+		}
+	}
+	if len(bad) > 0 {
+		r.Passed = false
+		r.Message = fmt.Sprintf("migration ratio above %.4f in %s", limit, strings.Join(bad, "; "))
+		return r
+	}
+	r.Message = fmt.Sprintf("migration ratio within %.4f: %s", limit, strings.Join(parts, "; "))
+	return r
 }
 
 // checkWorkers fails when a worker could not run or report at all, so that

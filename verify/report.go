@@ -34,6 +34,13 @@ type WorkerReport struct {
 	MaxGapCPU  int    `json:"max_gap_cpu"`
 	MaxGapAtNs uint64 `json:"max_gap_at_ns"`
 
+	// Wake latency of workers that sleep (Bursty): how late they ran
+	// after their sleep should have ended, over WakeSamples wake-ups.
+	WakeSamples       uint64  `json:"wake_samples,omitempty"`
+	WakeLatencyP99Ns  uint64  `json:"wake_latency_p99_ns,omitempty"`
+	WakeLatencyMeanNs float64 `json:"wake_latency_mean_ns,omitempty"`
+	WakeLatencyCV     float64 `json:"wake_latency_cv,omitempty"`
+
 	// AllowedCPUs is the cpuset the worker was confined to ("" = any).
 	AllowedCPUs string `json:"allowed_cpus,omitempty"`
 
@@ -43,6 +50,22 @@ type WorkerReport struct {
 // Name identifies a worker in messages: "cgroup[index] (pid N)".
 func (w WorkerReport) Name() string {
 	return w.Cgroup + "[" + strconv.Itoa(w.Index) + "] (pid " + strconv.Itoa(w.PID) + ")"
+}
+
+// WorkRate is work units per CPU-second (0 without CPU time).
+func (w WorkerReport) WorkRate() float64 {
+	if w.CPUTimeNs == 0 {
+		return 0
+	}
+	return float64(w.WorkUnits) / (float64(w.CPUTimeNs) / 1e9)
+}
+
+// IterationRate is iterations per wall-clock second.
+func (w WorkerReport) IterationRate() float64 {
+	if w.WallNs == 0 {
+		return 0
+	}
+	return float64(w.Iterations) / (float64(w.WallNs) / 1e9)
 }
 
 // OffCPUPct is the share of wall time the worker was not running.

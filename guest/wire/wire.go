@@ -42,8 +42,63 @@ type Request struct {
 	// (topology, scheduler, profile, thresholds); the guest reads the
 	// scenario from it.
 	Spec json.RawMessage `json:"spec,omitempty"`
-	// Mode selects a diagnostic mode of init ("" runs the test).
-	Mode string `json:"mode,omitempty"`
+	// Scheduler, when set, is started before the test and watched while
+	// it runs; nil runs the test under the kernel's default scheduler.
+	Scheduler *SchedRequest `json:"scheduler,omitempty"`
+}
+
+// SchedDir is where scheduler binaries live inside the initramfs.
+const SchedDir = "/ktstr/sched"
+
+// SchedRequest tells init how to run the scheduler under test.
+type SchedRequest struct {
+	Name string `json:"name"`
+	// Ops is the name /sys/kernel/sched_ext/root/ops must show.
+	Ops string `json:"ops"`
+	// Path and Args start a scheduler binary; Enable and Disable are
+	// argv lists for a kernel-builtin one.
+	Path    string     `json:"path,omitempty"`
+	Args    []string   `json:"args,omitempty"`
+	Enable  [][]string `json:"enable,omitempty"`
+	Disable [][]string `json:"disable,omitempty"`
+	// Sysctls are written to /proc/sys before the scheduler starts.
+	Sysctls map[string]string `json:"sysctls,omitempty"`
+	// CgroupParent is created (below the cgroup2 root) before the start.
+	CgroupParent string `json:"cgroup_parent,omitempty"`
+	// StartTimeout bounds the wait for sched_ext to be enabled.
+	StartTimeout Duration `json:"start_timeout"`
+	// MapWrites are done once the scheduler is enabled.
+	MapWrites []MapWrite `json:"map_writes,omitempty"`
+}
+
+// MapWrite sets one entry of a BPF map of the running scheduler, found by
+// name, AfterMs milliseconds after the scheduler is enabled.
+type MapWrite struct {
+	Map     string `json:"map"`
+	Key     uint32 `json:"key"`
+	Value   uint64 `json:"value"`
+	AfterMs int    `json:"after_ms,omitempty"`
+}
+
+// SchedReport is what init saw of the scheduler.
+type SchedReport struct {
+	Name string `json:"name"`
+	// Enabled is true once sched_ext was enabled with the expected ops.
+	Enabled  bool     `json:"enabled"`
+	Ops      string   `json:"ops,omitempty"`
+	StartErr string   `json:"start_error,omitempty"`
+	StartDur Duration `json:"start_duration"`
+	// Died is true when the scheduler exited or sched_ext left the
+	// enabled state while the test ran.
+	Died       bool   `json:"died,omitempty"`
+	DeathCause string `json:"death_cause,omitempty"`
+	// ExitCode of the scheduler process (-1 while it ran or when killed).
+	ExitCode int `json:"exit_code"`
+	// OutputTail is the end of the scheduler's stdout and stderr; Dump
+	// the sched_ext lines of the kernel log and its debug dump.
+	OutputTail string   `json:"output_tail,omitempty"`
+	Dump       string   `json:"dump,omitempty"`
+	MapWrites  []string `json:"map_writes,omitempty"`
 }
 
 // Kind of a [Message].
@@ -101,6 +156,8 @@ type TestResult struct {
 	OutputTail string `json:"output_tail"`
 	// Report is the test's own report; nil when it never wrote one.
 	Report *TestReport `json:"report,omitempty"`
+	// Sched is what happened to the scheduler under test (nil for EEVDF).
+	Sched *SchedReport `json:"sched,omitempty"`
 }
 
 // TestReport is what the test binary writes in the guest.

@@ -138,7 +138,10 @@ func TestRequestRoundTrip(t *testing.T) {
 		Env:     []string{"X=1"},
 		Timeout: wire.Duration(90 * time.Second),
 		Spec:    json.RawMessage(`{"Sockets":2}`),
-		Mode:    "shell",
+		Scheduler: &wire.SchedRequest{
+			Name: "ktstr", Ops: "ktstr", Path: wire.SchedDir + "/ktstr", Args: []string{"--llc"},
+			MapWrites: []wire.MapWrite{{Map: "ktstr_ctl", Key: 0, Value: 1, AfterMs: 500}},
+		},
 	}
 	b, err := json.Marshal(req)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"runtime"
@@ -86,11 +87,22 @@ func runWorker(raw string) int {
 	}
 
 	before := readThreadStats()
-	rep := spin(&stopped, startAt)
+	var rep verify.WorkerReport
+	switch spec.Work {
+	case Bursty:
+		rep = bursty(&stopped, startAt, time.Duration(spec.BurstMs)*time.Millisecond, time.Duration(spec.SleepMs)*time.Millisecond)
+	case YieldHeavy:
+		rep = spin(&stopped, startAt, true)
+	default:
+		rep = spin(&stopped, startAt, false)
+	}
 	after := readThreadStats()
 
 	rep.Cgroup, rep.Index, rep.PID = spec.Cgroup, spec.Index, os.Getpid()
-	rep.Work = string(CpuSpin)
+	rep.Work = string(spec.Work)
+	if rep.Work == "" {
+		rep.Work = string(CpuSpin)
+	}
 	rep.AllowedCPUs = spec.AllowedCPUs
 	rep.CPUTimeNs = after.runtime - before.runtime
 	rep.RunDelayNs = after.runDelay - before.runDelay
@@ -109,39 +121,121 @@ func runWorker(raw string) int {
 
 var sink uint64
 
-// spin runs CpuSpin until stopped is set. Wall time and the first gap
-// count from the common start time, so a worker that starts late shows it.
-func spin(stopped *atomic.Bool, start time.Time) verify.WorkerReport {
-	var rep verify.WorkerReport
-	cpus := map[int]bool{getcpu(): true}
+// progress tracks a work loop: work units, gaps between progress points
+// and the CPUs seen. Wall time and the first gap count from the common
+// start time, so a worker that starts late shows it.
+type progress struct {
+	rep   verify.WorkerReport
+	start time.Time
+	last  time.Time
+	cpus  map[int]bool
+	n     uint64
+	x     uint64
+}
+
+func newProgress(start time.Time) *progress {
 	if now := time.Now(); now.Before(start) {
 		start = now
 	}
-	last := start
-	x := uint64(start.UnixNano()) | 1
-	for n := uint64(1); !stopped.Load(); n++ {
-		for range blockIters {
-			x = x*6364136223846793005 + 1442695040888963407
+	return &progress{start: start, last: start, cpus: map[int]bool{getcpu(): true}, x: uint64(start.UnixNano()) | 1}
+}
+
+// unit does one block of work and records the progress point after it.
+func (p *progress) unit() {
+	for range blockIters {
+		p.x = p.x*6364136223846793005 + 1442695040888963407
+	}
+	p.rep.WorkUnits++
+	p.n++
+	p.mark(time.Now())
+}
+
+// mark records a progress point at now.
+func (p *progress) mark(now time.Time) {
+	gap := uint64(now.Sub(p.last))
+	p.last = now
+	if gap > gapProbeNs || p.n%cpuProbeEvery == 0 {
+		cpu := getcpu()
+		p.cpus[cpu] = true
+		if gap > p.rep.MaxGapNs {
+			p.rep.MaxGapNs, p.rep.MaxGapCPU, p.rep.MaxGapAtNs = gap, cpu, uint64(now.Sub(p.start))
 		}
-		rep.WorkUnits++
-		rep.Iterations++
+	}
+}
+
+func (p *progress) finish() verify.WorkerReport {
+	sink = p.x
+	p.rep.WallNs = uint64(time.Since(p.start))
+	for c := range p.cpus {
+		p.rep.CPUsUsed = append(p.rep.CPUsUsed, c)
+	}
+	sort.Ints(p.rep.CPUsUsed)
+	return p.rep
+}
+
+// spin runs CpuSpin (or YieldHeavy) until stopped is set; an iteration is
+// one block of work.
+func spin(stopped *atomic.Bool, start time.Time, yield bool) verify.WorkerReport {
+	p := newProgress(start)
+	for !stopped.Load() {
+		p.unit()
+		p.rep.Iterations++
+		if yield {
+			unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		}
+	}
+	return p.finish()
+}
+
+// maxWakeSamples bounds the memory of wake latency samples.
+const maxWakeSamples = 1 << 16
+
+// bursty spins for burst, sleeps for sleep, and records how late every
+// wake-up came. A sleep is not a scheduling gap, so the gap clock
+// restarts at the intended wake-up time.
+func bursty(stopped *atomic.Bool, start time.Time, burst, sleep time.Duration) verify.WorkerReport {
+	p := newProgress(start)
+	var lat []float64
+	for !stopped.Load() {
+		end := time.Now().Add(burst)
+		for !stopped.Load() && time.Now().Before(end) {
+			p.unit()
+		}
+		if stopped.Load() {
+			break
+		}
+		due := time.Now().Add(sleep)
+		// A raw nanosleep blocks this thread itself; time.Sleep would make
+		// the Go runtime's timer threads part of the measured wake-up.
+		ts := unix.NsecToTimespec(int64(sleep))
+		for unix.Nanosleep(&ts, &ts) == unix.EINTR {
+		}
 		now := time.Now()
-		gap := uint64(now.Sub(last))
-		last = now
-		if gap > gapProbeNs || n%cpuProbeEvery == 0 {
-			cpu := getcpu()
-			cpus[cpu] = true
-			if gap > rep.MaxGapNs {
-				rep.MaxGapNs, rep.MaxGapCPU, rep.MaxGapAtNs = gap, cpu, uint64(now.Sub(start))
-			}
+		if len(lat) < maxWakeSamples {
+			lat = append(lat, float64(now.Sub(due)))
+		}
+		p.last = due
+		p.mark(now)
+		p.rep.Iterations++
+	}
+	rep := p.finish()
+	if len(lat) > 0 {
+		sort.Float64s(lat)
+		rep.WakeSamples = uint64(len(lat))
+		rep.WakeLatencyP99Ns = uint64(lat[(len(lat)*99)/100])
+		var sum, ss float64
+		for _, v := range lat {
+			sum += v
+		}
+		mean := sum / float64(len(lat))
+		for _, v := range lat {
+			ss += (v - mean) * (v - mean)
+		}
+		rep.WakeLatencyMeanNs = mean
+		if mean > 0 {
+			rep.WakeLatencyCV = math.Sqrt(ss/float64(len(lat))) / mean
 		}
 	}
-	sink = x
-	rep.WallNs = uint64(time.Since(start))
-	for c := range cpus {
-		rep.CPUsUsed = append(rep.CPUsUsed, c)
-	}
-	sort.Ints(rep.CPUsUsed)
 	return rep
 }
 

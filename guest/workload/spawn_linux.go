@@ -29,8 +29,8 @@ type Worker struct {
 // Start forks a worker directly into spec.CgroupDir and waits until it is
 // ready. The worker does no work until [Worker.Go].
 func Start(spec Spec) (*Worker, error) {
-	if err := spec.Work.Validate(); err != nil {
-		return nil, err
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("worker %s[%d]: %w", spec.Cgroup, spec.Index, err)
 	}
 	exe, err := os.Executable()
 	if err != nil {
