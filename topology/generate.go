@@ -1,0 +1,3 @@
+package topology
+
+//go:generate go run ./internal/genbzl -o ../rules/private/presets.bzl

@@ -1,0 +1,3 @@
+// Command genbzl writes rules/private/presets.bzl from the Go preset
+// table (see topology.Starlark).
+package main
