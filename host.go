@@ -250,7 +250,7 @@ func schedFailure(spec Spec, r *wire.SchedReport) string {
 	case r.StartErr != "":
 		fmt.Fprintf(&b, "scheduler %s did not start: %s", r.Name, r.StartErr)
 	case r.Died:
-		fmt.Fprintf(&b, "scheduler %s died during the test: %s", r.Name, r.DeathCause)
+		fmt.Fprintf(&b, "scheduler %s died: %s", r.Name, r.DeathCause)
 	default:
 		return ""
 	}

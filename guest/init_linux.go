@@ -80,10 +80,10 @@ func Main() {
 	var abort <-chan struct{}
 	if req.Scheduler != nil {
 		sched = startScheduler(req.Scheduler, console, logf)
-		if sched.rep.StartErr != "" {
+		if sched.rep.StartErr != "" || sched.rep.Died {
 			rep := sched.rep
 			ch.send(wire.Message{Kind: wire.KindResult, Result: &wire.TestResult{ExitCode: -1, Sched: &rep,
-				OutputTail: "the test did not run: the scheduler did not start"}})
+				OutputTail: "the test did not run: the scheduler did not start or died at once"}})
 			ch.send(wire.Message{Kind: wire.KindDone, Errors: errs})
 			return
 		}

@@ -53,9 +53,16 @@ func startScheduler(req *wire.SchedRequest, console io.Writer, logf func(string,
 	s.rep = wire.SchedReport{Name: req.Name, ExitCode: -1}
 	start := time.Now()
 	if err := s.start(console); err != nil {
-		s.rep.StartErr = err.Error()
-		s.rep.OutputTail = s.out.String()
 		s.rep.Dump = kernelDump()
+		if s.wasEnabled(s.rep.Dump) {
+			// The scheduler took over and died before init could look:
+			// a scheduler that stalls everything, init included, does so.
+			s.rep.Enabled, s.rep.Died = true, true
+			s.rep.DeathCause = "the scheduler was enabled and then ejected before the test could start: " + err.Error()
+		} else {
+			s.rep.StartErr = err.Error()
+		}
+		s.rep.OutputTail = s.out.String()
 		s.stop()
 		return s
 	}
@@ -129,6 +136,12 @@ func (s *scheduler) start(console io.Writer) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// wasEnabled reports whether the kernel log says sched_ext enabled this
+// scheduler's ops.
+func (s *scheduler) wasEnabled(klog string) bool {
+	return s.req.Ops != "" && strings.Contains(klog, fmt.Sprintf("BPF scheduler %q enabled", s.req.Ops))
 }
 
 func runArgv(argv []string, out io.Writer) error {
