@@ -25,6 +25,10 @@ const (
 	EnvOutputDir = "KTSTR_OUTPUT_DIR"
 	// EnvConsole=1 streams the guest console into the test log.
 	EnvConsole = "KTSTR_CONSOLE"
+	// EnvInitramfs is a prebuilt base initramfs holding init, this test
+	// binary and the scheduler binaries (the Bazel rule builds it in its
+	// own action); unset, Run packs one.
+	EnvInitramfs = "KTSTR_INITRAMFS"
 )
 
 // bootMargin is what the host timeout keeps beyond the guest's bound on
@@ -108,36 +112,23 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []
 		return fmt.Sprintf("no kernel: %v", err), false
 	}
 	res.Kernel = k.Path
-	initBin, err := runner.InitBinary()
-	if err != nil {
-		return fmt.Sprintf("ktstr-init: %v", err), false
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return fmt.Sprintf("finding the test binary: %v", err), false
-	}
-	files := []runner.File{
-		{Path: "/init", Source: initBin, Mode: 0o755},
-		{Path: wire.TestBinaryPath, Source: self, Mode: 0o755, WithLibs: true},
-	}
 	var schedReq *wire.SchedRequest
 	if !sched.IsEEVDF() {
-		schedReq, err = schedRequest(spec, p)
-		if err != nil {
+		if schedReq, err = schedRequest(spec, p); err != nil {
 			return err.Error(), false
-		}
-		if sched.Builtin == nil {
-			bin, err := schedulerBinary(sched)
-			if err != nil {
-				return err.Error(), false
-			}
-			files = append(files, runner.File{Path: schedReq.Path, Source: bin, Mode: 0o755, WithLibs: true})
 		}
 	}
 	work := t.TempDir()
-	base := filepath.Join(work, "base.cpio")
-	if err := runner.WriteInitramfs(base, files, true); err != nil {
-		return err.Error(), false
+	base := os.Getenv(EnvInitramfs)
+	if base != "" {
+		if _, err := os.Stat(base); err != nil {
+			return fmt.Sprintf("%s: %v", EnvInitramfs, err), false
+		}
+	} else {
+		base = filepath.Join(work, "base.cpio")
+		if msg := packBase(base, sched, schedReq); msg != "" {
+			return msg, false
+		}
 	}
 	hostTimeout, guestTimeout := timeouts(spec)
 	specJSON, _ := json.Marshal(spec)
@@ -223,6 +214,34 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []
 		return "checks failed: " + strings.Join(parts, "; "), true
 	}
 	return "", true
+}
+
+// packBase writes the base initramfs: init, this test binary and the
+// scheduler's binary. It returns why it could not ("" on success).
+func packBase(path string, sched *Scheduler, schedReq *wire.SchedRequest) string {
+	initBin, err := runner.InitBinary()
+	if err != nil {
+		return fmt.Sprintf("ktstr-init: %v", err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Sprintf("finding the test binary: %v", err)
+	}
+	files := []runner.File{
+		{Path: "/init", Source: initBin, Mode: 0o755},
+		{Path: wire.TestBinaryPath, Source: self, Mode: 0o755, WithLibs: true},
+	}
+	if schedReq != nil && sched.Builtin == nil {
+		bin, err := schedulerBinary(sched)
+		if err != nil {
+			return err.Error()
+		}
+		files = append(files, runner.File{Path: schedReq.Path, Source: bin, Mode: 0o755, WithLibs: true})
+	}
+	if err := runner.WriteInitramfs(path, files, true); err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 // CheckScheduler is the check that the scheduler under test was the one

@@ -97,3 +97,31 @@ func TestTimeouts(t *testing.T) {
 		prevHost, prevGuest = host, guest
 	}
 }
+
+func TestTopologyOverride(t *testing.T) {
+	spec := Spec{MinLLCs: 2, MemoryMB: 4096}
+	t.Setenv(EnvTopology, "tiny-2llc")
+	got, err := applyTopologyOverride(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Sockets != 2 || got.Cores != 2 || got.Threads != 1 || got.MemoryMB != 4096 {
+		t.Errorf("tiny-2llc override = %ds%dc%dt %d MB, want 2s2c1t 4096 MB", got.Sockets, got.Cores, got.Threads, got.MemoryMB)
+	}
+	t.Setenv(EnvTopology, "medium-8llc")
+	if got, _ := applyTopologyOverride(Spec{}); got.MemoryMB != 64*64 {
+		t.Errorf("medium-8llc memory = %d MB, want cpus x 64 = %d", got.MemoryMB, 64*64)
+	}
+	t.Setenv(EnvTopology, "tiny-1llc")
+	if _, err := applyTopologyOverride(spec); err == nil || !strings.Contains(err.Error(), "constraints") {
+		t.Errorf("tiny-1llc for min_llcs=2: err = %v, want a constraints error", err)
+	}
+	t.Setenv(EnvTopology, "3s1c2t")
+	if got, err := applyTopologyOverride(Spec{}); err != nil || got.Sockets != 3 || got.Threads != 2 {
+		t.Errorf("3s1c2t = %+v, %v", got, err)
+	}
+	t.Setenv(EnvTopology, "huge")
+	if _, err := applyTopologyOverride(Spec{}); err == nil || !strings.Contains(err.Error(), EnvTopology) {
+		t.Errorf("bad value: err = %v", err)
+	}
+}

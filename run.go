@@ -7,6 +7,7 @@ import (
 
 	"github.com/ktstr-go/ktstr/guest/wire"
 	"github.com/ktstr-go/ktstr/guest/workload"
+	"github.com/ktstr-go/ktstr/topology"
 	"github.com/ktstr-go/ktstr/verify"
 )
 
@@ -16,9 +17,38 @@ func init() {
 	workload.MaybeRunWorker()
 }
 
-// EnvProfile selects the flag profile of a run (the gauntlet sets it);
-// unset, [Run] uses the smallest valid profile.
-const EnvProfile = "KTSTR_PROFILE"
+// Gauntlet variables: a gauntlet target runs one test with one topology
+// and one flag profile.
+const (
+	// EnvProfile selects the flag profile of a run; unset, [Run] uses
+	// the smallest valid profile.
+	EnvProfile = "KTSTR_PROFILE"
+	// EnvTopology overrides the spec's topology with a preset name
+	// ("tiny-2llc") or a topology ("2s2c1t"); the VM's memory becomes
+	// max(CPUs x 64, 256, memory_mb) MB. The spec's constraints must
+	// allow it.
+	EnvTopology = "KTSTR_TOPOLOGY"
+)
+
+// applyTopologyOverride applies $KTSTR_TOPOLOGY to spec.
+func applyTopologyOverride(spec Spec) (Spec, error) {
+	v := os.Getenv(EnvTopology)
+	if v == "" {
+		return spec, nil
+	}
+	var topo topology.Topology
+	if p, err := topology.PresetByName(v); err == nil {
+		topo = p.Topology
+	} else if topo, err = topology.Parse(v); err != nil {
+		return spec, fmt.Errorf("%s=%s: neither a preset nor a topology like 2s2c1t: %v", EnvTopology, v, err)
+	}
+	if why := spec.Constraints().Reason(topo); why != "" {
+		return spec, fmt.Errorf("%s=%s (%s) does not meet the test's constraints: %s", EnvTopology, v, topo, why)
+	}
+	spec.Sockets, spec.Cores, spec.Threads = topo.Sockets, topo.Cores, topo.Threads
+	spec.MemoryMB = topology.GauntletMemoryMB(topo, spec.MemoryMB)
+	return spec, nil
+}
 
 // InGuest reports whether this process runs inside a ktstr VM.
 func InGuest() bool { return os.Getenv(wire.EnvGuest) == "1" }
@@ -66,6 +96,10 @@ func Run(t *testing.T, spec Spec) *Result {
 		if p, err = spec.Scheduler.ProfileByName(name, spec.RequiredFlags, spec.ExcludedFlags); err != nil {
 			t.Fatalf("ktstr: %s: %s=%s: %v", t.Name(), EnvProfile, name, err)
 		}
+	}
+	spec, err := applyTopologyOverride(spec)
+	if err != nil {
+		t.Fatalf("ktstr: %s: %v", t.Name(), err)
 	}
 	return runReplicas(t, spec.Resolved(), p)
 }
