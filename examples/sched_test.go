@@ -1,0 +1,59 @@
+package examples
+
+import (
+	"testing"
+
+	"github.com/ktstr-go/ktstr"
+)
+
+// TestSteadyKtstr runs the scenario of TestSteadyEEVDF under the example
+// sched_ext scheduler, once per flag profile without borrow: default, llc
+// and llc+steal. The scheduler check confirms that sched_ext was enabled
+// with the ktstr ops while the workers ran.
+func TestSteadyKtstr(t *testing.T) {
+	ktstr.RunProfiles(t, ktstr.Spec{
+		Scheduler:     &KtstrSched,
+		ExcludedFlags: []string{"borrow"},
+		DurationS:     2,
+		Cgroups: []ktstr.CgroupDef{
+			{Name: "cg_a", Workers: 3, Work: ktstr.CpuSpin},
+			{Name: "cg_b", Workers: 3, Work: ktstr.CpuSpin},
+		},
+	})
+}
+
+// TestSteadyEEVDF is the same scenario under EEVDF, the baseline.
+func TestSteadyEEVDF(t *testing.T) {
+	ktstr.Run(t, ktstr.Spec{
+		Sockets: 2, Cores: 2, Threads: 1,
+		DurationS: 2,
+		Cgroups: []ktstr.CgroupDef{
+			{Name: "cg_a", Workers: 3, Work: ktstr.CpuSpin},
+			{Name: "cg_b", Workers: 3, Work: ktstr.CpuSpin},
+		},
+	})
+}
+
+// TestBurstyKtstr: bursty workers under the example scheduler keep their
+// pace; TestDegradeCaught uses the same limit.
+func TestBurstyKtstr(t *testing.T) {
+	ktstr.Run(t, ktstr.Spec{
+		Scheduler: &KtstrSched,
+		DurationS: 2,
+		Verify:    ktstr.Verify{MinIterationRate: 50},
+		Cgroups: []ktstr.CgroupDef{
+			{Name: "bursty", Workers: 2, Work: ktstr.Bursty, BurstMs: 2, SleepMs: 2},
+		},
+	})
+}
+
+// TestSpinnersStayPutKtstr: two spinners on four CPUs have no reason to move;
+// TestScattershotCaught uses the same limit.
+func TestSpinnersStayPutKtstr(t *testing.T) {
+	ktstr.Run(t, ktstr.Spec{
+		Scheduler: &KtstrSched,
+		DurationS: 2,
+		Verify:    ktstr.Verify{MaxMigrationRatio: 0.0001},
+		Cgroups:   []ktstr.CgroupDef{{Name: "spin", Workers: 2}},
+	})
+}
