@@ -54,7 +54,7 @@ func TestDegradeCaught(t *testing.T) {
 			{Name: "bursty", Workers: 2, Work: ktstr.Bursty, BurstMs: 2, SleepMs: 2},
 		},
 		ExpectErr:      true,
-		ExpectErrMatch: `FAIL iteration_rate`,
+		ExpectErrMatch: `FAIL iteration_rate: iterations per second below 50.0`,
 	})
 }
 
@@ -65,10 +65,10 @@ func TestScattershotCaught(t *testing.T) {
 		Scheduler:      &KtstrSched,
 		ExtraSchedArgs: []string{"--fault=scattershot"},
 		DurationS:      2,
-		Verify:         ktstr.Verify{MaxMigrationRatio: 0.0001},
+		Verify:         ktstr.Verify{MaxMigrationRatio: 0.0002},
 		Cgroups:        []ktstr.CgroupDef{{Name: "spin", Workers: 2}},
 		ExpectErr:      true,
-		ExpectErrMatch: `FAIL migration_ratio`,
+		ExpectErrMatch: `FAIL migration_ratio: migration ratio above 0.0002`,
 	})
 }
 

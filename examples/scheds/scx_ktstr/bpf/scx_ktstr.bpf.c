@@ -18,7 +18,7 @@
  *  1 stall:       tasks go to a DSQ that is never consumed; the kernel's
  *                 watchdog ejects the scheduler (runnable task stall).
  *  2 degrade:     every CPU runs SCX tasks only within a run window of
- *                 KTSTR_DEGRADE_RUN_NS per KTSTR_DEGRADE_PERIOD_NS (0.5%
+ *                 KTSTR_DEGRADE_RUN_NS per KTSTR_DEGRADE_PERIOD_NS (5%
  *                 of the time); per-CPU BPF timers end the window and kick
  *                 the CPU when it may run again.
  *  3 scattershot: every enqueue inserts the task into the local DSQ of a
@@ -52,8 +52,8 @@ enum ktstr_fault {
 	KTSTR_FAULT_SCATTERSHOT = 3,
 };
 
-#define KTSTR_DEGRADE_RUN_NS (500ULL * 1000)	      /* 0.5 ms ... */
-#define KTSTR_DEGRADE_PERIOD_NS (100ULL * 1000 * 1000) /* ... per 100 ms */
+#define KTSTR_DEGRADE_RUN_NS (2ULL * 1000 * 1000)     /* 2 ms ... */
+#define KTSTR_DEGRADE_PERIOD_NS (40ULL * 1000 * 1000) /* ... per 40 ms */
 #define KTSTR_SCATTER_SLICE_NS (1000ULL * 1000)	      /* 1 ms */
 #define KTSTR_SCATTER_TRIES 4
 
