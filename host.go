@@ -29,6 +29,11 @@ const (
 	// binary and the scheduler binaries (the Bazel rule builds it in its
 	// own action); unset, Run packs one.
 	EnvInitramfs = "KTSTR_INITRAMFS"
+	// EnvKernelRunfile and EnvInitramfsRunfile are the same as
+	// KTSTR_KERNEL and KTSTR_INITRAMFS as runfiles paths
+	// ("repo/pkg/file"), which the Bazel rule sets.
+	EnvKernelRunfile    = "KTSTR_KERNEL_RLOCATION"
+	EnvInitramfsRunfile = "KTSTR_INITRAMFS_RLOCATION"
 )
 
 // bootMargin is what the host timeout keeps beyond the guest's bound on
@@ -107,7 +112,11 @@ func autoRepro(t *testing.T, spec Spec, p Profile, first *Result) {
 func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []string, outDir string) (string, bool) {
 	t.Helper()
 	sched := spec.Scheduler
-	k, err := kernel.Resolve(kernel.ResolveOptions{NeedSchedExt: !sched.IsEEVDF()})
+	kernelPath, err := runfile(EnvKernelRunfile)
+	if err != nil {
+		return err.Error(), false
+	}
+	k, err := kernel.Resolve(kernel.ResolveOptions{Explicit: kernelPath, NeedSchedExt: !sched.IsEEVDF()})
 	if err != nil {
 		return fmt.Sprintf("no kernel: %v", err), false
 	}
@@ -120,6 +129,11 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []
 	}
 	work := t.TempDir()
 	base := os.Getenv(EnvInitramfs)
+	if rf, err := runfile(EnvInitramfsRunfile); err != nil {
+		return err.Error(), false
+	} else if rf != "" {
+		base = rf
+	}
 	if base != "" {
 		if _, err := os.Stat(base); err != nil {
 			return fmt.Sprintf("%s: %v", EnvInitramfs, err), false
@@ -214,6 +228,27 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []
 		return "checks failed: " + strings.Join(parts, "; "), true
 	}
 	return "", true
+}
+
+// runfile resolves the runfiles path in the environment variable env
+// ("" when it is unset).
+func runfile(env string) (string, error) {
+	v := os.Getenv(env)
+	if v == "" {
+		return "", nil
+	}
+	var tried []string
+	for _, root := range []string{os.Getenv("RUNFILES_DIR"), os.Getenv("TEST_SRCDIR")} {
+		if root == "" {
+			continue
+		}
+		p := filepath.Join(root, v)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		tried = append(tried, p)
+	}
+	return "", fmt.Errorf("%s=%s: no such runfile (tried %v; RUNFILES_DIR and TEST_SRCDIR must point at the runfiles tree)", env, v, tried)
 }
 
 // packBase writes the base initramfs: init, this test binary and the
