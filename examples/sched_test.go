@@ -60,3 +60,20 @@ func TestSpinnersStayPutKtstr(t *testing.T) {
 		Cgroups:   []ktstr.CgroupDef{{Name: "spin", Workers: 2}},
 	})
 }
+
+// TestGauntletLLC needs two LLCs, SMT and the llc flag, and never borrows:
+// its gauntlet is the 8 SMT presets with at least two LLCs, times the
+// profiles llc and llc+steal (see `bazel query 'attr(tags,
+// "ktstr-gauntlet", //examples/...)'`). Under go test it runs the llc
+// profile on its own topology.
+func TestGauntletLLC(t *testing.T) {
+	ktstr.Run(t, ktstr.Spec{
+		Scheduler: &KtstrSched,
+		Sockets:   2, Cores: 2, Threads: 2,
+		MinLLCs:       2,
+		RequiresSMT:   true,
+		RequiredFlags: []string{"llc"},
+		ExcludedFlags: []string{"borrow"},
+		DurationS:     2,
+	})
+}
