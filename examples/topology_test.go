@@ -9,9 +9,9 @@ import (
 
 // TestTopology boots 2 sockets x 2 cores x 2 threads and checks that the
 // guest kernel sees exactly that: 8 CPUs, one LLC and one NUMA node per
-// socket, and SMT sibling pairs. The expectations come from the spec's
-// topology, so changing the three numbers changes both the VM and what
-// the test expects of it.
+// socket, and SMT sibling pairs. The expectations come from the topology
+// the run used (the spec's, or a gauntlet preset's), so changing the three
+// numbers changes both the VM and what the test expects of it.
 func TestTopology(t *testing.T) {
 	spec := ktstr.Spec{
 		Sockets: 2, Cores: 2, Threads: 2,
@@ -22,7 +22,7 @@ func TestTopology(t *testing.T) {
 	if !res.Passed() {
 		return // Run has already failed the test, with the reason
 	}
-	topo := spec.Topology()
+	topo := res.Spec.Topology()
 	g := res.Guest
 	t.Logf("guest view: %d CPUs, LLCs %v, NUMA nodes %v, SMT siblings %v, packages %v, %d MiB",
 		g.CPUs, g.LLCs, g.NUMANodes, g.SMTSiblings, g.Packages, g.MemoryMB)

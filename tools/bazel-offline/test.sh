@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# test.sh: tests of tools/bazel and tools/bazel-offline.
+#
+#   tools/bazel-offline/test.sh          unit tests, then integration tests
+#   tools/bazel-offline/test.sh --unit   unit tests only (seconds)
+#
+# The unit tests need nothing. The integration tests run the real offline
+# Bazel on this workspace: they need root and the setup (built on first
+# use, several minutes), and take a few minutes themselves.
+
+# "cond && ok || fail" is fine: ok and fail never fail. Subshells set their
+# own KTSTR_BAZEL_HOME on purpose.
+# shellcheck disable=SC2015,SC2030,SC2031
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+workspace=$(cd "$here/../.." && pwd -P)
+wrapper=$workspace/tools/bazel
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Results go to a file: some tests run in subshells.
+results=$tmp/results
+: >"$results"
+ok() {
+	echo ok >>"$results"
+	printf 'ok    %s\n' "$1"
+}
+fail() {
+	echo FAIL >>"$results"
+	printf 'FAIL  %s\n' "$1"
+	[ -z "${2:-}" ] || printf '      %s\n' "$2"
+}
+check() { # name expected actual
+	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1" "want [$2], got [$3]"; fi
+}
+
+# ---- unit tests -----------------------------------------------------------
+
+unit_split_args() {
+	(
+		# shellcheck source=lib.sh
+		. "$here/lib.sh"
+		bzo_split_bazel_args test //... --config=x
+		check "split: no startup options" "||test|test //... --config=x" \
+			"${BZO_USER_STARTUP[*]:-}||$BZO_COMMAND|${BZO_COMMAND_ARGS[*]}"
+		bzo_split_bazel_args --output_base /x --nohome_rc --host_jvm_args=-Xmx1g build -c opt //:a
+		check "split: startup options, one with its value apart" \
+			"--output_base /x --nohome_rc --host_jvm_args=-Xmx1g||build|build -c opt //:a" \
+			"${BZO_USER_STARTUP[*]}||$BZO_COMMAND|${BZO_COMMAND_ARGS[*]}"
+		bzo_split_bazel_args --version
+		check "split: no command" "--version||" "${BZO_USER_STARTUP[*]}||$BZO_COMMAND"
+		bzo_split_bazel_args query 'deps(//a) except //b'
+		check "split: arguments keep their spaces" "2|deps(//a) except //b" \
+			"${#BZO_COMMAND_ARGS[@]}|${BZO_COMMAND_ARGS[1]}"
+	)
+}
+
+unit_mirror() {
+	local etc=$tmp/apt
+	mkdir -p "$etc/sources.list.d"
+	cat >"$etc/sources.list.d/debian.sources" <<'EOF'
+Types: deb
+URIs: http://security.invalid/debian-security
+Suites: bookworm-security
+Components: main
+
+Types: deb
+URIs: http://off.invalid/debian
+Suites: bookworm
+Enabled: no
+
+Types: deb-src
+URIs: http://src.invalid/debian
+Suites: bookworm
+
+Types: deb
+URIs: http://apt.invalid/debian
+Suites: bookworm bookworm-updates
+Components: main
+EOF
+	(
+		. "$here/lib.sh"
+		check "mirror: first enabled, binary, non-security deb822 stanza" \
+			"http://apt.invalid/debian" "$(BZO_APT_ETC=$etc bzo_debian_mirror)"
+		check "mirror: KTSTR_DEBIAN_MIRROR wins" "http://other.invalid/d" \
+			"$(KTSTR_DEBIAN_MIRROR=http://other.invalid/d BZO_APT_ETC=$etc bzo_debian_mirror)"
+		rm "$etc/sources.list.d/debian.sources"
+		printf '%s\n' '# comment' 'deb http://security.invalid/debian-security bookworm-security main' \
+			'deb [arch=amd64 signed-by=/k.gpg] http://old.invalid/debian bookworm main' >"$etc/sources.list"
+		check "mirror: one-line format, options skipped" "http://old.invalid/debian" \
+			"$(BZO_APT_ETC=$etc bzo_debian_mirror)"
+		rm "$etc/sources.list"
+		if (BZO_APT_ETC=$etc bzo_debian_mirror) 2>/dev/null; then
+			fail "mirror: none configured is an error"
+		else
+			ok "mirror: none configured is an error"
+		fi
+	)
+}
+
+unit_paths_and_stamps() {
+	(
+		export KTSTR_BAZEL_HOME=$tmp/state
+		. "$here/lib.sh"
+		bzo_init_paths "$tmp/ws"
+		bzo_stamp_write comp "recipe 1"
+		bzo_stamp_ok comp "recipe 1" && ok "stamp: current" || fail "stamp: current"
+		bzo_stamp_ok comp "recipe 2" && fail "stamp: changed recipe is stale" || ok "stamp: changed recipe is stale"
+		bzo_stamp_clear comp
+		bzo_stamp_ok comp "recipe 1" && fail "stamp: cleared" || ok "stamp: cleared"
+		bzo_is_under /a/b /a && bzo_is_under /a /a && ! bzo_is_under /ab /a &&
+			ok "is_under" || fail "is_under"
+		if (KTSTR_BAZEL_HOME=$tmp/ws/state bzo_init_paths "$tmp/ws") 2>/dev/null; then
+			fail "state inside the workspace is refused"
+		else
+			ok "state inside the workspace is refused"
+		fi
+		[ ! -e "$tmp/ws/state" ] && ok "refused state is not created" || fail "refused state is not created"
+		if (bzo_check_same_path_mount /usr/lib/x) 2>/dev/null; then
+			fail "a workspace under /usr is refused"
+		else
+			ok "a workspace under /usr is refused"
+		fi
+	)
+}
+
+# Fake Bazel binaries for the wrapper's choice of Bazel.
+fake_bazel() { # path version
+	cat >"$1" <<EOF
+#!/bin/sh
+if [ "\$1" = --version ]; then echo "bazel $2"; exit 0; fi
+echo "fake $2: \$*"
+EOF
+	chmod +x "$1"
+}
+
+unit_wrapper() {
+	local bin=$tmp/bin out status
+	mkdir -p "$bin/v7" "$bin/v6" "$bin/self" "$bin/loop"
+	fake_bazel "$bin/v7/bazel" 7.4.1
+	fake_bazel "$bin/v6/bazel" 6.5.0
+	fake_bazel "$bin/real" 8.0.0
+	ln -s "$wrapper" "$bin/self/bazel"
+	# a wrapper that calls tools/bazel without BAZEL_REAL
+	printf '#!/bin/sh\nexec %s "$@"\n' "$wrapper" >"$bin/loop/bazel"
+	chmod +x "$bin/loop/bazel"
+	local path=/usr/bin:/bin
+
+	out=$(BAZEL_REAL=$bin/real PATH=$bin/v7:$path "$wrapper" build //x)
+	check "wrapper: BAZEL_REAL first" "fake 8.0.0: build //x" "$out"
+	out=$(BAZEL_REAL='' PATH=$bin/v7:$path "$wrapper" test '//a b')
+	check "wrapper: bazel >= 7 on PATH" "fake 7.4.1: test //a b" "$out"
+	out=$(BAZEL_REAL='' PATH=$bin/v6:$bin/v7:$path "$wrapper" info)
+	check "wrapper: bazel 6 skipped for a later bazel 7" "fake 7.4.1: info" "$out"
+	status=0
+	out=$(BAZEL_REAL='' KTSTR_BAZEL_OFFLINE=0 PATH=$bin/v6:$path "$wrapper" info 2>&1) || status=$?
+	check "wrapper: only bazel 6, offline forbidden: exit 1" "1" "$status"
+	status=0
+	out=$(BAZEL_REAL='' KTSTR_BAZEL_OFFLINE=0 PATH=$bin/self:$path timeout 30 "$wrapper" info 2>&1) || status=$?
+	check "wrapper: itself on PATH is skipped" "1" "$status"
+	status=0
+	out=$(BAZEL_REAL='' KTSTR_BAZEL_OFFLINE=0 PATH=$bin/loop:$path timeout 30 "$wrapper" info 2>&1) || status=$?
+	check "wrapper: a wrapper calling back does not loop" "1" "$status"
+}
+
+# ---- integration tests ----------------------------------------------------
+
+# Mounts of the sid root visible in this (the host's) mount namespace.
+host_mounts() { awk -v r="$KTSTR_BAZEL_HOME/sidroot" 'index($5, r) == 1' /proc/self/mountinfo | wc -l; }
+
+output_base() { echo "$KTSTR_BAZEL_HOME/cache/output/$(printf '%s' "$workspace" | md5sum | cut -c1-32)"; }
+server_running() {
+	local pid
+	pid=$(cat "$(output_base)/server/server.pid.txt" 2>/dev/null) || return 1
+	kill -0 "$pid" 2>/dev/null
+}
+
+integration() {
+	export KTSTR_BAZEL_HOME=${KTSTR_BAZEL_HOME:-$HOME/.cache/ktstr/bazel}
+	KTSTR_BAZEL_HOME=$(realpath -m "$KTSTR_BAZEL_HOME")
+	local out status start
+	echo "# integration (state $KTSTR_BAZEL_HOME)"
+	"$here/setup" all
+
+	start=$SECONDS
+	out=$("$here/setup" all 2>&1)
+	if [ -z "$out" ] && [ $((SECONDS - start)) -lt 15 ]; then ok "setup: rerun is a quick no-op"; else fail "setup: rerun is a quick no-op" "$out"; fi
+
+	status=0
+	"$here/enter" -- sh -c 'test -x /usr/bin/bazel && test -f /registry/bazel_registry.json && go version >/dev/null && exit 5' || status=$?
+	check "enter: sid root with Bazel, registry, Go; exit status kept" "5" "$status"
+	check "enter: no mounts left on the host" "0" "$(host_mounts)"
+
+	out=$(KTSTR_BAZEL_OFFLINE=1 "$wrapper" info release 2>/dev/null)
+	check "offline: bazel info runs" "development version" "$out"
+	server_running && fail "offline: server stopped after the command" || ok "offline: server stopped after the command"
+	check "offline: no mounts left on the host" "0" "$(host_mounts)"
+
+	status=0
+	KTSTR_BAZEL_OFFLINE=1 "$wrapper" --no_such_startup_option info >/dev/null 2>&1 || status=$?
+	check "offline: exit status of a bad startup option (2)" "2" "$status"
+	status=0
+	KTSTR_BAZEL_OFFLINE=1 "$wrapper" test //verify:verify_test --test_arg=-test.no_such_flag >/dev/null 2>&1 || status=$?
+	check "offline: exit status of a failing test (3)" "3" "$status"
+
+	local a=0 b=0
+	KTSTR_BAZEL_OFFLINE=1 "$wrapper" info execution_root >"$tmp/a" 2>&1 &
+	local pa=$!
+	KTSTR_BAZEL_OFFLINE=1 "$wrapper" info execution_root >"$tmp/b" 2>&1 &
+	local pb=$!
+	wait "$pa" || a=$?
+	wait "$pb" || b=$?
+	check "offline: two commands at once both succeed" "0 0" "$a $b"
+
+	KTSTR_BAZEL_OFFLINE=1 KTSTR_BAZEL_KEEP_SERVER=1 "$wrapper" info release >/dev/null 2>&1
+	server_running && ok "offline: KTSTR_BAZEL_KEEP_SERVER=1 keeps the server" || fail "offline: KTSTR_BAZEL_KEEP_SERVER=1 keeps the server"
+	check "offline: kept server leaves no mounts on the host" "0" "$(host_mounts)"
+	KTSTR_BAZEL_OFFLINE=1 "$wrapper" shutdown >/dev/null 2>&1
+	sleep 1
+	server_running && fail "offline: tools/bazel shutdown stops it" || ok "offline: tools/bazel shutdown stops it"
+
+	KTSTR_BAZEL_OFFLINE=1 "$wrapper" build //verify >/dev/null 2>&1
+	if [ -f "$workspace/bazel-bin/verify/verify.a" ]; then
+		ok "offline: bazel-bin resolves on the host"
+	else
+		fail "offline: bazel-bin resolves on the host" "$(ls -l "$workspace/bazel-bin" 2>&1)"
+	fi
+}
+
+echo "# unit"
+unit_split_args
+unit_mirror
+unit_paths_and_stamps
+unit_wrapper
+if [ "${1:-}" != --unit ]; then
+	if [ "$(id -u)" = 0 ]; then
+		integration
+	else
+		echo "# integration skipped: needs root"
+	fi
+fi
+failed=$(grep -c FAIL "$results" || true)
+echo "# $(grep -c ok "$results" || true) passed, $failed failed"
+[ "$failed" = 0 ]
