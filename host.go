@@ -138,6 +138,13 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []
 		if _, err := os.Stat(base); err != nil {
 			return fmt.Sprintf("%s: %v", EnvInitramfs, err), false
 		}
+		// A prebuilt initramfs holds built schedulers only; a host binary
+		// must still exist, and is reported the same way when it does not.
+		if sched != nil && sched.Path != "" {
+			if _, err := schedulerBinary(sched); err != nil {
+				return err.Error(), false
+			}
+		}
 	} else {
 		base = filepath.Join(work, "base.cpio")
 		if msg := packBase(base, sched, schedReq); msg != "" {

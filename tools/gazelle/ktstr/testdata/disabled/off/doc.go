@@ -1,0 +1,2 @@
+// Package off turns the extension off.
+package off

@@ -1,0 +1,2 @@
+// Package local declares specs in variables.
+package local

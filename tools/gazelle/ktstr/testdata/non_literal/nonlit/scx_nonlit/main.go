@@ -1,0 +1,4 @@
+// Command scx_nonlit is a scheduler.
+package main
+
+func main() {}

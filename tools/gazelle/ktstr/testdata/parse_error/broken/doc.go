@@ -1,0 +1,2 @@
+// Package broken has a test file being edited.
+package broken

@@ -1,0 +1,2 @@
+// Package removed lost some tests.
+package removed

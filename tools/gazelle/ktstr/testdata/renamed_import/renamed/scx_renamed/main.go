@@ -1,0 +1,4 @@
+// Command scx_renamed is a scheduler.
+package main
+
+func main() {}

@@ -1,0 +1,4 @@
+// Command scx_prof is a scheduler.
+package main
+
+func main() {}

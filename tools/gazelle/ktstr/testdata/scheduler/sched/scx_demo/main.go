@@ -1,0 +1,4 @@
+// Command scx_demo is a sched_ext scheduler.
+package main
+
+func main() {}
