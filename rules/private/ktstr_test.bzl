@@ -65,6 +65,7 @@ def _ktstr_test_impl(ctx):
     return [
         DefaultInfo(executable = exe, runfiles = runfiles, files = depset([exe, initramfs])),
         RunEnvironmentInfo(environment = env),
+        coverage_common.instrumented_files_info(ctx, dependency_attributes = ["go_test"]),
         OutputGroupInfo(initramfs = depset([initramfs])),
     ]
 
