@@ -257,30 +257,27 @@ func Boot(ctx context.Context, cfg Config) (*Outcome, error) {
 		}
 		return out, &BootError{Kind: kind, Detail: detail, Err: err, ConsoleTail: out.ConsoleTail}
 	}
+	record := func(m *wire.Message) {
+		out.record(m)
+		if cfg.OnMessage != nil {
+			cfg.OnMessage(*m)
+		}
+	}
 	var grace <-chan time.Time // after the final message: wait for power-off
 	for {
 		select {
 		case e := <-ev:
 			switch {
 			case e.msg != nil:
-				out.Messages = append(out.Messages, *e.msg)
-				switch e.msg.Kind {
-				case wire.KindHello:
-					out.Hello = e.msg.Hello
-				case wire.KindResult:
-					out.Result = e.msg.Result
-				case wire.KindDone:
-					out.Done = e.msg
+				record(e.msg)
+				if e.msg.Kind == wire.KindDone {
 					grace = time.After(30 * time.Second)
-				}
-				if cfg.OnMessage != nil {
-					cfg.OnMessage(*e.msg)
 				}
 			case e.err != nil:
 				logs.qmpf("result channel: %v", e.err)
 			case e.shutdown != "":
 				out.ShutdownReason = e.shutdown
-				drainResults(ev, out, 300*time.Millisecond)
+				drainResults(ev, record, 300*time.Millisecond)
 				qmpRun(`{"execute":"quit"}`)
 				vm.wait(5 * time.Second)
 				out.Elapsed = time.Since(start)
@@ -294,7 +291,7 @@ func Boot(ctx context.Context, cfg Config) (*Outcome, error) {
 				return out, nil
 			}
 		case <-vm.exited:
-			drainResults(ev, out, 100*time.Millisecond)
+			drainResults(ev, record, 100*time.Millisecond)
 			return fail(FailQEMU, "QEMU exited before the guest finished", vm.exitErr())
 		case <-grace:
 			return fail(FailTimeout, "guest sent its final message but did not power off within 30s", nil)
@@ -326,22 +323,27 @@ func pinVCPUs(accel Accel, vcpus []VCPU) []string {
 	return notes
 }
 
-// drainResults collects messages still in flight after a shutdown.
-func drainResults(ev chan event, out *Outcome, wait time.Duration) {
+// record keeps a result-channel message in the outcome.
+func (out *Outcome) record(m *wire.Message) {
+	out.Messages = append(out.Messages, *m)
+	switch m.Kind {
+	case wire.KindHello:
+		out.Hello = m.Hello
+	case wire.KindResult:
+		out.Result = m.Result
+	case wire.KindDone:
+		out.Done = m
+	}
+}
+
+// drainResults records messages still in flight after a shutdown.
+func drainResults(ev chan event, record func(*wire.Message), wait time.Duration) {
 	t := time.After(wait)
 	for {
 		select {
 		case e := <-ev:
 			if e.msg != nil {
-				out.Messages = append(out.Messages, *e.msg)
-				switch e.msg.Kind {
-				case wire.KindHello:
-					out.Hello = e.msg.Hello
-				case wire.KindResult:
-					out.Result = e.msg.Result
-				case wire.KindDone:
-					out.Done = e.msg
-				}
+				record(e.msg)
 			}
 		case <-t:
 			return
