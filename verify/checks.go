@@ -106,8 +106,9 @@ func Evaluate(reports []WorkerReport, th Thresholds, env Env) []CheckResult {
 	return out
 }
 
-// mean and coefficient of variation (population) of xs.
-func meanCV(xs []float64) (mean, cv float64) {
+// MeanCV returns the mean and the coefficient of variation (population
+// standard deviation over the mean; 0 when the mean is 0) of xs.
+func MeanCV(xs []float64) (mean, cv float64) {
 	if len(xs) == 0 {
 		return 0, 0
 	}
@@ -140,7 +141,7 @@ func checkThroughputCV(reports []WorkerReport, limit float64) CheckResult {
 		r.Message = fmt.Sprintf("needs at least 2 workers with CPU time, got %d", len(rates))
 		return r
 	}
-	mean, cv := meanCV(rates)
+	mean, cv := MeanCV(rates)
 	r.Message = fmt.Sprintf("throughput CV %.3f (mean %.0f work units per CPU-second over %d workers), limit %.3f", cv, mean, len(rates), limit)
 	r.Passed = cv <= limit
 	return r

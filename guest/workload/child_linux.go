@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"os/signal"
 	"runtime"
@@ -223,17 +222,10 @@ func bursty(stopped *atomic.Bool, start time.Time, burst, sleep time.Duration) v
 		sort.Float64s(lat)
 		rep.WakeSamples = uint64(len(lat))
 		rep.WakeLatencyP99Ns = uint64(lat[(len(lat)*99)/100])
-		var sum, ss float64
-		for _, v := range lat {
-			sum += v
-		}
-		mean := sum / float64(len(lat))
-		for _, v := range lat {
-			ss += (v - mean) * (v - mean)
-		}
+		mean, cv := verify.MeanCV(lat)
 		rep.WakeLatencyMeanNs = mean
 		if mean > 0 {
-			rep.WakeLatencyCV = math.Sqrt(ss/float64(len(lat))) / mean
+			rep.WakeLatencyCV = cv
 		}
 	}
 	return rep
