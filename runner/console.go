@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 )
 
 // console collects the guest console: it forwards everything to the log
@@ -16,10 +17,12 @@ type console struct {
 	partial []byte
 	panic   bool
 	sinks   []io.Writer
+	// last is when output last arrived (creation time before any).
+	last time.Time
 }
 
 func newConsole(maxLines int, sinks ...io.Writer) *console {
-	c := &console{max: maxLines}
+	c := &console{max: maxLines, last: time.Now()}
 	for _, s := range sinks {
 		if s != nil {
 			c.sinks = append(c.sinks, s)
@@ -34,6 +37,7 @@ var panicMarkers = []string{"Kernel panic - not syncing", "BUG: kernel NULL poin
 func (c *console) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.last = time.Now()
 	for _, s := range c.sinks {
 		s.Write(p)
 	}
@@ -72,4 +76,11 @@ func (c *console) panicked() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.panic
+}
+
+// lastWrite is when output last arrived.
+func (c *console) lastWrite() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last
 }

@@ -14,8 +14,8 @@ type Accel string
 
 // Accelerators.
 const (
-	AccelAuto Accel = ""    // KVM when /dev/kvm is usable, else TCG
-	AccelKVM  Accel = "kvm" // fail when KVM is not usable
+	AccelAuto Accel = ""    // KVM when a probe guest boots under it, else TCG
+	AccelKVM  Accel = "kvm" // fail when KVM cannot run a guest
 	AccelTCG  Accel = "tcg" // software emulation
 )
 
@@ -35,10 +35,10 @@ const (
 	TCGMulti  TCGMode = "multi"  // multi-threaded TCG: for QEMU >= 10 only
 )
 
-// Environment knobs read by [Config.resolve].
+// Environment knobs read by [Boot] and [ChooseAccel].
 const (
 	EnvQEMU    = "KTSTR_QEMU"     // path of qemu-system-x86_64
-	EnvAccel   = "KTSTR_ACCEL"    // kvm or tcg
+	EnvAccel   = "KTSTR_ACCEL"    // kvm or tcg; unset: auto
 	EnvTCGMode = "KTSTR_TCG_MODE" // icount, single or multi
 )
 
@@ -70,38 +70,6 @@ func FindQEMU(explicit string) (string, error) {
 	tried = append(tried, "qemu-system-x86_64 on PATH")
 	return "", fmt.Errorf("%w (tried %s): install it (Debian: apt-get install qemu-system-x86) or set %s",
 		ErrQEMUNotFound, strings.Join(tried, ", "), EnvQEMU)
-}
-
-// KVMUsable reports whether /dev/kvm can be opened for reading and writing.
-func KVMUsable() bool {
-	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
-	if err != nil {
-		return false
-	}
-	f.Close()
-	return true
-}
-
-// resolveAccel turns the requested accelerator into the one used.
-func resolveAccel(a Accel) (Accel, error) {
-	if a == AccelAuto {
-		a = Accel(os.Getenv(EnvAccel))
-	}
-	switch a {
-	case AccelAuto:
-		if KVMUsable() {
-			return AccelKVM, nil
-		}
-		return AccelTCG, nil
-	case AccelKVM:
-		if !KVMUsable() {
-			return "", fmt.Errorf("KVM requested but /dev/kvm cannot be opened read-write; use %s=tcg or fix its permissions", EnvAccel)
-		}
-		return AccelKVM, nil
-	case AccelTCG:
-		return AccelTCG, nil
-	}
-	return "", fmt.Errorf("unknown accelerator %q (%s): want kvm or tcg", a, EnvAccel)
 }
 
 func resolveTCGMode(m TCGMode) (TCGMode, error) {

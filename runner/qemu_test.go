@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -156,52 +157,117 @@ func TestFindQEMUPath(t *testing.T) {
 	}
 }
 
-type accelCase struct {
-	name    string
-	req     Accel
-	env     string
-	want    Accel
-	wantErr []string // substrings of the error; nil means no error
+// fakeProber is a KVMProber whose /dev/kvm check and probe boot are
+// stand-ins; probes counts the probe boots.
+func fakeProber(t *testing.T, device error, verdict KVMVerdict, probes *int) *KVMProber {
+	t.Helper()
+	return &KVMProber{
+		CacheDir: t.TempDir(),
+		device:   func() error { return device },
+		probe: func(_ context.Context, qemu, kernel string) KVMVerdict {
+			*probes++
+			verdict.QEMU, verdict.Kernel = qemu, kernel
+			return verdict
+		},
+	}
 }
 
-func TestResolveAccel(t *testing.T) {
-	tests := []accelCase{
-		{"explicit tcg", AccelTCG, "", AccelTCG, nil},
-		{"explicit tcg beats env", AccelTCG, "kvm", AccelTCG, nil},
-		{"env tcg", AccelAuto, "tcg", AccelTCG, nil},
-		{"env bogus", AccelAuto, "bogus", "", []string{`"bogus"`, EnvAccel, "want kvm or tcg"}},
-		{"explicit bogus", Accel("hvf"), "", "", []string{`"hvf"`}},
+func TestChooseAccel(t *testing.T) {
+	dir := t.TempDir()
+	qemu, kernel := fakeExecutable(t, dir, "qemu"), filepath.Join(dir, "vmlinux")
+	if err := os.WriteFile(kernel, []byte("kernel"), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	// KVM works or fails depending on the host; either way the answer
-	// must agree with KVMUsable.
-	if KVMUsable() {
-		tests = append(tests,
-			accelCase{"auto with kvm", AccelAuto, "", AccelKVM, nil},
-			accelCase{"explicit kvm", AccelKVM, "", AccelKVM, nil})
-	} else {
-		tests = append(tests,
-			accelCase{"auto without kvm", AccelAuto, "", AccelTCG, nil},
-			accelCase{"explicit kvm without kvm", AccelKVM, "", "", []string{"/dev/kvm", EnvAccel + "=tcg"}})
+	broken := KVMVerdict{Reason: "KVM internal error. Suberror: 1"}
+	noDevice := errors.New("/dev/kvm cannot be opened read-write: no such file or directory")
+	tests := []struct {
+		name    string
+		req     Accel
+		env     string
+		device  error
+		verdict KVMVerdict
+		want    Accel
+		// wantWhy and wantErr are substrings of the choice's Why and of
+		// the error; wantErr nil means no error.
+		wantWhy   string
+		wantErr   []string
+		wantProbe int
+	}{
+		{"explicit tcg", AccelTCG, "", nil, broken, AccelTCG, "TCG requested", nil, 0},
+		{"explicit tcg beats env", AccelTCG, "kvm", nil, broken, AccelTCG, "TCG", nil, 0},
+		{"env tcg", AccelAuto, "tcg", nil, broken, AccelTCG, EnvAccel + "=tcg", nil, 0},
+		{"env bogus", AccelAuto, "bogus", nil, broken, "", "", []string{`"bogus"`, EnvAccel, "want kvm or tcg"}, 0},
+		{"explicit bogus", Accel("hvf"), "", nil, broken, "", "", []string{`"hvf"`}, 0},
+		{"auto, KVM boots", AccelAuto, "", nil, KVMVerdict{Usable: true}, AccelKVM, "probe guest booted", nil, 1},
+		{"auto, KVM cannot run a guest", AccelAuto, "", nil, broken, AccelTCG, "KVM not used: KVM internal error", nil, 1},
+		{"auto, no /dev/kvm", AccelAuto, "", noDevice, broken, AccelTCG, "KVM not used: /dev/kvm", nil, 0},
+		{"explicit kvm that boots", AccelKVM, "", nil, KVMVerdict{Usable: true}, AccelKVM, "", nil, 1},
+		{"env kvm that cannot run a guest", AccelAuto, "kvm", nil, broken, "", "", []string{"KVM cannot run a guest", EnvAccel + "=kvm", "KVM internal error", EnvAccel + "=tcg"}, 1},
+		{"explicit kvm without /dev/kvm", AccelKVM, "", noDevice, broken, "", "", []string{"/dev/kvm", EnvAccel + "=tcg"}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv(EnvAccel, tt.env)
-			got, err := resolveAccel(tt.req)
+			probes := 0
+			p := fakeProber(t, tt.device, tt.verdict, &probes)
+			got, err := p.Choose(context.Background(), tt.req, qemu, kernel)
+			if probes != tt.wantProbe {
+				t.Errorf("%d probe boots, want %d", probes, tt.wantProbe)
+			}
 			if tt.wantErr != nil {
 				if err == nil {
-					t.Fatalf("resolveAccel(%q) = %q, want an error", tt.req, got)
+					t.Fatalf("Choose(%q) = %+v, want an error", tt.req, got)
 				}
 				for _, s := range tt.wantErr {
 					if !strings.Contains(err.Error(), s) {
 						t.Errorf("error %q does not contain %q", err, s)
 					}
 				}
+				if (tt.req == AccelKVM || tt.env == "kvm") && !errors.Is(err, ErrKVMUnusable) {
+					t.Errorf("error %v does not wrap ErrKVMUnusable", err)
+				}
 				return
 			}
-			if err != nil || got != tt.want {
-				t.Errorf("resolveAccel(%q) = %q, %v; want %q", tt.req, got, err, tt.want)
+			if err != nil || got.Accel != tt.want || !strings.Contains(got.Why, tt.wantWhy) {
+				t.Errorf("Choose(%q) = %+v, %v; want %q with a reason containing %q", tt.req, got, err, tt.want, tt.wantWhy)
 			}
 		})
+	}
+}
+
+func TestKVMVerdictIsCached(t *testing.T) {
+	dir := t.TempDir()
+	qemu, kernel := fakeExecutable(t, dir, "qemu"), fakeExecutable(t, dir, "vmlinux")
+	probes := 0
+	p := fakeProber(t, nil, KVMVerdict{Reason: "no progress"}, &probes)
+	ctx := context.Background()
+	for i := range 3 {
+		v, err := p.Verdict(ctx, qemu, kernel)
+		if err != nil || v.Usable || v.Reason != "no progress" || v.Cached != (i > 0) {
+			t.Fatalf("verdict %d: %+v, %v; want the probe's, cached after the first", i, v, err)
+		}
+	}
+	// A new process (a new prober on the same cache) reads the file.
+	p2 := fakeProber(t, nil, KVMVerdict{Usable: true}, &probes)
+	p2.CacheDir = p.CacheDir
+	if v, err := p2.Verdict(ctx, qemu, kernel); err != nil || v.Usable || !v.Cached || v.BootID == "" {
+		t.Errorf("verdict from the cache file: %+v, %v; want the first probe's, with the boot id", v, err)
+	}
+	if probes != 1 {
+		t.Errorf("%d probe boots for one QEMU and kernel, want 1", probes)
+	}
+	// Another kernel (or a rebuilt one) is probed again.
+	if err := os.WriteFile(kernel, []byte("another kernel"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := p2.Verdict(ctx, qemu, kernel); !v.Usable || v.Cached {
+		t.Errorf("changed kernel: %+v, want a fresh probe", v)
+	}
+	if probes != 2 {
+		t.Errorf("%d probe boots after the kernel changed, want 2", probes)
+	}
+	if _, err := p2.Verdict(ctx, filepath.Join(dir, "missing-qemu"), kernel); err == nil || !strings.Contains(err.Error(), "missing-qemu") {
+		t.Errorf("missing QEMU: %v, want an error naming it", err)
 	}
 }
 

@@ -305,3 +305,132 @@ func sigtermChild() {
 	runner.Boot(context.Background(), cfg)
 	os.Exit(1)
 }
+
+// TestKVMChoiceHolds probes KVM on this host for real and checks that
+// both ways of asking for an accelerator agree with the verdict: where a
+// probe guest boots, KTSTR_ACCEL=kvm runs the test under KVM; where it
+// does not, auto mode runs it under TCG and says why, and asking for KVM
+// fails at once with the reason.
+func TestKVMChoiceHolds(t *testing.T) {
+	k, _ := vmFixture(t)
+	qemu, err := runner.FindQEMU("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prober := &runner.KVMProber{CacheDir: t.TempDir()}
+	v, err := prober.Verdict(context.Background(), qemu, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("KVM probe of %s with %s: usable %v, %q, %.1fs", k, qemu, v.Usable, v.Reason, v.ProbeS)
+	if !v.Usable && v.Reason == "" {
+		t.Fatalf("the probe failed without saying why: %+v", v)
+	}
+
+	auto := config(t, "ok", time.Minute)
+	auto.Prober = prober
+	t.Setenv(runner.EnvAccel, "")
+	out, err := runner.Boot(context.Background(), auto)
+	assertGone(t, out)
+	if err != nil {
+		t.Fatalf("auto mode: %v", err)
+	}
+	if want := map[bool]string{true: "kvm", false: "tcg"}[v.Usable]; !strings.HasPrefix(out.Accel, want) {
+		t.Errorf("auto mode ran under %q, want %s (probe verdict usable=%v)", out.Accel, want, v.Usable)
+	}
+	if !v.Usable && !strings.Contains(out.AccelWhy, v.Reason) {
+		t.Errorf("auto mode's reason %q does not carry the probe's %q", out.AccelWhy, v.Reason)
+	}
+
+	kvm := config(t, "ok", time.Minute)
+	kvm.Prober, kvm.Accel = prober, runner.AccelKVM
+	start := time.Now()
+	out, err = runner.Boot(context.Background(), kvm)
+	assertGone(t, out)
+	if v.Usable {
+		if err != nil || out.Accel != "kvm" {
+			t.Errorf("KVM asked for on a host where it boots: %q, %v", out.Accel, err)
+		}
+		return
+	}
+	be := bootErr(t, err, runner.FailAccel)
+	if !errors.Is(err, runner.ErrKVMUnusable) || !strings.Contains(be.Error(), v.Reason) {
+		t.Errorf("KVM asked for: %v; want ErrKVMUnusable with the probe's reason", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("refusing KVM took %v with the verdict cached", d)
+	}
+	if len(out.Command) != 0 || out.QEMUPID != 0 {
+		t.Errorf("a QEMU was started for a run that cannot use KVM: %q", out.Command)
+	}
+}
+
+// TestStoppedVMFailsFast stops a running guest through QMP, as QEMU does
+// on an accelerator's internal error: the run must fail at once with the
+// reason, not wait out its timeout.
+func TestStoppedVMFailsFast(t *testing.T) {
+	cfg := config(t, "hang", 10*time.Minute)
+	cfg.Timeout = 10 * time.Minute
+	hello := make(chan struct{})
+	var once sync.Once
+	cfg.OnMessage = func(m wire.Message) {
+		if m.Kind == wire.KindHello {
+			once.Do(func() { close(hello) })
+		}
+	}
+	vm, err := runner.Start(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vm.Close()
+	stopped := make(chan time.Time, 1)
+	go func() {
+		select {
+		case <-hello:
+		case <-time.After(5 * time.Minute):
+		}
+		stopped <- time.Now()
+		if _, err := vm.QMP(`{"execute":"stop"}`); err != nil {
+			t.Errorf("QMP stop: %v", err)
+		}
+	}()
+	out, err := vm.Wait(context.Background())
+	end := time.Now()
+	assertGone(t, out)
+	be := bootErr(t, err, runner.FailStopped)
+	if !strings.Contains(be.Detail, "status paused") {
+		t.Errorf("the reason does not name QEMU's state: %v", be.Detail)
+	}
+	if d := end.Sub(<-stopped); d > 5*time.Second {
+		t.Errorf("a stopped VM was reported %v after the stop, want within 5s", d)
+	}
+}
+
+// TestPvpanicFailsFast: a guest that reports a panic through the pvpanic
+// device is paused by QEMU (GUEST_PANICKED); the run fails at once as a
+// panic.
+func TestPvpanicFailsFast(t *testing.T) {
+	cfg := config(t, "pvpanic", 10*time.Minute)
+	cfg.Timeout = 10 * time.Minute
+	var helloAt time.Time
+	var mu sync.Mutex
+	cfg.OnMessage = func(m wire.Message) {
+		if m.Kind == wire.KindHello {
+			mu.Lock()
+			helloAt = time.Now()
+			mu.Unlock()
+		}
+	}
+	out, err := runner.Boot(context.Background(), cfg)
+	end := time.Now()
+	assertGone(t, out)
+	be := bootErr(t, err, runner.FailPanic)
+	if !strings.Contains(be.Detail, "panicked") {
+		t.Errorf("reason %q does not say the guest panicked", be.Detail)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if helloAt.IsZero() || end.Sub(helloAt) > 20*time.Second {
+		t.Errorf("panic reported %v after the guest came up (hello at %v)", end.Sub(helloAt), helloAt)
+	}
+}

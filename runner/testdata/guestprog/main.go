@@ -1,7 +1,8 @@
 // Command guestprog stands in for a test binary in the runner's VM tests.
 // Its first argument says how to behave inside the guest: "ok" writes a
 // minimal report, "hang" spins forever, "crash" panics the guest kernel
-// through sysrq, "exit3" fails without a report.
+// through sysrq, "pvpanic" reports a panic to QEMU through its pvpanic
+// device, "exit3" fails without a report.
 package main
 
 import (
@@ -32,6 +33,11 @@ func main() {
 		}
 	case "crash":
 		if err := os.WriteFile("/proc/sysrq-trigger", []byte("c"), 0); err != nil {
+			fmt.Println("guestprog:", err)
+		}
+		time.Sleep(time.Minute)
+	case "pvpanic":
+		if err := pvpanic(); err != nil {
 			fmt.Println("guestprog:", err)
 		}
 		time.Sleep(time.Minute)

@@ -1,0 +1,73 @@
+package runner
+
+import (
+	"strings"
+
+	"github.com/ktstr-go/ktstr/guest/wire"
+	"github.com/ktstr-go/ktstr/topology"
+)
+
+// Plan is what a run decided beyond its [Config]: the accelerator, and
+// where the initramfs and the sockets are.
+type Plan struct {
+	Accel Accel
+	TCG   TCGMode
+	// Initrd is the (concatenated) initramfs; "" boots without one.
+	Initrd string
+	// QMPSocket is the QMP unix socket QEMU serves.
+	QMPSocket string
+	// ResultSocket is the unix socket of the result channel, which the
+	// host listens on; "" gives the guest no result channel.
+	ResultSocket string
+	// NoShutdown keeps QEMU after the guest powers off (-no-shutdown), so
+	// that the SHUTDOWN event and the result channel can be read first.
+	NoShutdown bool
+}
+
+// KernelCmdline is the guest's command line: [DefaultKernelArgs], then
+// extra (later arguments win).
+func KernelCmdline(extra []string) string {
+	return strings.Join(append(append([]string{}, DefaultKernelArgs...), extra...), " ")
+}
+
+// QEMUArgs builds QEMU's arguments (without the binary) for a run of cfg
+// as plan decided. It is pure: everything QEMU is told comes from here.
+//
+// The guest starts paused (-S) so that the host subscribes to QMP events
+// before it runs; a reset ends QEMU (-no-reboot), so a panicking guest
+// (panic=-1) cannot boot again; the pvpanic device lets a kernel with its
+// driver report a panic as a QMP event.
+func QEMUArgs(cfg Config, plan Plan) []string {
+	args := []string{"-S", "-nodefaults", "-no-user-config", "-nographic", "-no-reboot"}
+	if plan.NoShutdown {
+		args = append(args, "-no-shutdown")
+	}
+	args = append(args, machineArgs(plan.Accel, plan.TCG, cfg.Topology)...)
+	args = append(args, cfg.Topology.QEMUArgs()...)
+	args = append(args, "-kernel", cfg.Kernel)
+	if plan.Initrd != "" {
+		args = append(args, "-initrd", plan.Initrd)
+	}
+	args = append(args,
+		"-append", KernelCmdline(cfg.KernelArgs),
+		"-serial", "stdio",
+		"-device", "pvpanic",
+		"-qmp", "unix:"+plan.QMPSocket+",server=on,wait=off",
+	)
+	if plan.ResultSocket != "" {
+		args = append(args,
+			"-chardev", "socket,id=ktstrres,path="+plan.ResultSocket,
+			"-device", "virtio-serial-pci,id=ktstrser",
+			"-device", "virtserialport,bus=ktstrser.0,chardev=ktstrres,name="+wire.PortName,
+		)
+	}
+	return args
+}
+
+// probeTopology is the guest of a KVM probe: one vCPU, little memory.
+var probeTopology = topology.Topology{Sockets: 1, Cores: 1, Threads: 1, MemoryMB: 256}
+
+// probeKernelArgs boot the kernel verbosely (its output is the probe's
+// sign of progress) to the panic it reaches without a root file system.
+// DefaultKernelArgs' quiet and loglevel are overridden: later ones win.
+var probeKernelArgs = []string{"loglevel=7", "rdinit=/ktstr-kvm-probe-has-no-init"}
