@@ -26,6 +26,6 @@
 // The Spec is plain data written as a composite literal of constants in
 // the test function. Keep it that way: tools (the gazelle extension that
 // generates Bazel targets) read the attributes from the Go source without
-// running it. Unset fields take the defaults of SPEC.md; verification
+// running it. Unset fields take the defaults of docs/reference.md; verification
 // thresholds merge defaults, then the scheduler's, then the test's.
 package ktstr

@@ -3,11 +3,13 @@ package ktstr
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,19 +75,23 @@ func outputDir(t *testing.T) string {
 }
 
 // runHost boots the VM for spec and reports the verdict on t. A failed
-// run is repeated once with a verbose kernel log when auto_repro is on.
+// run that a second run can explain is repeated once with a verbose
+// kernel log when auto_repro is on.
 func runHost(t *testing.T, spec Spec, p Profile) *Result {
 	t.Helper()
 	res := &Result{Test: t.Name(), Spec: spec, Scheduler: spec.Scheduler.name(), Profile: p.Name(), OutputDir: outputDir(t)}
 	start := time.Now()
-	failure, vmRan := hostRun(t, spec, p, res, nil, res.OutputDir)
+	res.setErr(hostRun(t, spec, p, res, nil))
 	res.ElapsedS = time.Since(start).Seconds()
-	res.Failure = failure
 	if err := writeResult(res); err != nil {
 		t.Errorf("ktstr: %v", err)
 	}
-	if failure != "" && vmRan && spec.AutoRepro == On {
-		autoRepro(t, spec, p, res)
+	if res.Err != nil && spec.AutoRepro == On {
+		if explainable(res.Err) {
+			autoRepro(t, spec, p, res)
+		} else {
+			t.Logf("ktstr: auto_repro: not rerun: this failure comes back the same on every run")
+		}
 	}
 	report(t, spec, res)
 	return res
@@ -97,58 +103,61 @@ func runHost(t *testing.T, spec Spec, p Profile) *Result {
 func autoRepro(t *testing.T, spec Spec, p Profile, first *Result) {
 	t.Helper()
 	rep := &Result{Test: first.Test, Spec: spec, Scheduler: first.Scheduler, Profile: first.Profile, OutputDir: filepath.Join(first.OutputDir, "repro")}
-	failure, _ := hostRun(t, spec, p, rep, []string{"loglevel=7", "ignore_loglevel"}, rep.OutputDir)
-	rep.Failure = failure
+	rep.setErr(hostRun(t, spec, p, rep, []string{"loglevel=7", "ignore_loglevel"}))
 	writeResult(rep)
-	if failure == "" {
+	if rep.Err == nil {
 		t.Logf("ktstr: auto_repro: the failure did not reproduce in a second run (outputs: %s)", rep.OutputDir)
 		return
 	}
 	t.Logf("ktstr: auto_repro: reproduced with a verbose kernel log (outputs: %s)", rep.OutputDir)
 }
 
-// hostRun does one VM run and fills res. It returns why the run failed
-// ("" when it passed) and whether a VM ran at all.
-func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []string, outDir string) (string, bool) {
+// accelNote says once per test binary why KVM was not used; later VM
+// tests of the same binary point back to it.
+var accelNote sync.Once
+
+// hostRun does one VM run and fills res; the error says why the run
+// failed (see errors.go for its types).
+func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []string) error {
 	t.Helper()
 	sched := spec.Scheduler
 	kernelPath, err := runfile(EnvKernelRunfile)
 	if err != nil {
-		return err.Error(), false
+		return &SetupError{Err: err}
 	}
 	k, err := kernel.Resolve(kernel.ResolveOptions{Explicit: kernelPath, NeedSchedExt: !sched.IsEEVDF()})
 	if err != nil {
-		return fmt.Sprintf("no kernel: %v", err), false
+		return &SetupError{Err: fmt.Errorf("no kernel: %w", err)}
 	}
 	res.Kernel = k.Path
+	debugKernel := kernelDebugOptions(k)
 	var schedReq *wire.SchedRequest
 	if !sched.IsEEVDF() {
-		if schedReq, err = schedRequest(spec, p); err != nil {
-			return err.Error(), false
-		}
+		schedReq = schedRequest(spec, p)
+		res.SchedArgs = schedReq.Args
 	}
 	work := t.TempDir()
 	base := os.Getenv(EnvInitramfs)
 	if rf, err := runfile(EnvInitramfsRunfile); err != nil {
-		return err.Error(), false
+		return &SetupError{Err: err}
 	} else if rf != "" {
 		base = rf
 	}
 	if base != "" {
 		if _, err := os.Stat(base); err != nil {
-			return fmt.Sprintf("%s: %v", EnvInitramfs, err), false
+			return setupErrorf("%s: %w", EnvInitramfs, err)
 		}
 		// A prebuilt initramfs holds built schedulers only; a host binary
 		// must still exist, and is reported the same way when it does not.
 		if sched != nil && sched.Path != "" {
 			if _, err := schedulerBinary(sched); err != nil {
-				return err.Error(), false
+				return &SetupError{Err: err}
 			}
 		}
 	} else {
 		base = filepath.Join(work, "base.cpio")
-		if msg := packBase(base, sched, schedReq); msg != "" {
-			return msg, false
+		if err := packBase(base, sched, schedReq); err != nil {
+			return &SetupError{Err: err}
 		}
 	}
 	hostTimeout, guestTimeout := timeouts(spec)
@@ -156,16 +165,17 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []
 	reqJSON, err := json.Marshal(wire.Request{
 		Test:      t.Name(),
 		Args:      []string{"-test.run", runPattern(t.Name()), "-test.v", "-test.timeout", (guestTimeout + 30*time.Second).String()},
+		Env:       gauntletEnv(),
 		Timeout:   wire.Duration(guestTimeout),
 		Spec:      specJSON,
 		Scheduler: schedReq,
 	})
 	if err != nil {
-		return fmt.Sprintf("encoding request: %v", err), false
+		return setupErrorf("encoding request: %w", err)
 	}
 	reqArchive := filepath.Join(work, "request.cpio")
 	if err := runner.WriteInitramfs(reqArchive, []runner.File{{Path: wire.RequestPath, Data: reqJSON}}, false); err != nil {
-		return err.Error(), false
+		return &SetupError{Err: err}
 	}
 	var kargs []string
 	if sched != nil {
@@ -178,17 +188,19 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []
 		Topology:   spec.Topology(),
 		KernelArgs: kargs,
 		Timeout:    hostTimeout,
-		OutDir:     outDir,
+		OutDir:     res.OutputDir,
 		PinVCPUs:   spec.PerformanceMode,
 	}
 	if os.Getenv(EnvConsole) == "1" {
 		cfg.Console = testWriter{t}
 	}
 	out, err := runner.Boot(context.Background(), cfg)
-	res.Accel, res.Emulated = out.Accel, out.Emulated
+	res.Accel, res.Emulated, res.AccelWhy = out.Accel, out.Emulated, out.AccelWhy
 	if out.Emulated {
-		t.Logf("ktstr: %s on %s (%d CPUs), scheduler %s, profile %s: QEMU under TCG, timeouts scaled to %v",
-			t.Name(), spec.Topology(), spec.Topology().CPUs(), res.Scheduler, res.Profile, out.Timeout)
+		why := "see the first VM test of this binary for why KVM was not used"
+		accelNote.Do(func() { why = out.AccelWhy })
+		t.Logf("ktstr: %s on %s (%d CPUs), scheduler %s, profile %s: QEMU under TCG (%s), timeouts scaled to %v",
+			t.Name(), spec.Topology(), spec.Topology().CPUs(), res.Scheduler, res.Profile, why, out.Timeout)
 	}
 	for _, n := range out.Notes {
 		t.Logf("ktstr: %s", n)
@@ -197,44 +209,72 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []
 		res.Guest = out.Hello.View
 	}
 	if err != nil {
-		return err.Error(), true
+		var be *runner.BootError
+		if errors.As(err, &be) && (be.Kind == runner.FailSetup || be.Kind == runner.FailAccel) {
+			return &SetupError{Err: err}
+		}
+		return err
 	}
 	if out.Done != nil && len(out.Done.Errors) > 0 {
-		return "guest init reported errors: " + strings.Join(out.Done.Errors, "; "), true
+		return &GuestError{Reason: "guest init reported errors: " + strings.Join(out.Done.Errors, "; ")}
 	}
 	r := out.Result
 	if r == nil {
-		return "guest sent no test result", true
+		return &GuestError{Reason: "guest sent no test result"}
 	}
 	res.Sched = r.Sched
-	if f := schedFailure(spec, r.Sched); f != "" {
-		return f, true
+	if err := schedFailure(r.Sched); err != nil {
+		return err
+	}
+	if r.Report != nil {
+		res.Phases = r.Report.Phases
 	}
 	switch {
 	case r.TimedOut:
-		return fmt.Sprintf("the test timed out in the guest after %v\n--- guest output tail ---\n%s", time.Duration(r.Duration), r.OutputTail), true
+		return &GuestError{Reason: fmt.Sprintf("the test timed out in the guest after %v", time.Duration(r.Duration)), OutputTail: r.OutputTail}
 	case r.Report == nil:
-		return fmt.Sprintf("the test wrote no report in the guest (exit code %d)\n--- guest output tail ---\n%s", r.ExitCode, r.OutputTail), true
+		return &GuestError{Reason: fmt.Sprintf("the test wrote no report in the guest (exit code %d)", r.ExitCode), OutputTail: r.OutputTail}
 	case r.ExitCode != 0:
-		return fmt.Sprintf("the test failed in the guest (exit code %d)\n--- guest output tail ---\n%s", r.ExitCode, r.OutputTail), true
+		return &GuestError{Reason: fmt.Sprintf("the test failed in the guest (exit code %d)", r.ExitCode), OutputTail: r.OutputTail}
 	case len(r.Report.Errors) > 0:
-		return "scenario failed in the guest: " + strings.Join(r.Report.Errors, "; "), true
+		return &GuestError{Reason: "scenario failed in the guest: " + strings.Join(r.Report.Errors, "; ")}
 	}
 	res.Workers = r.Report.Workers
 	res.SchedExt = r.Report.SchedExt
-	env := verify.Env{Emulated: out.Emulated}
+	env := verify.Env{Emulated: out.Emulated, DebugKernel: debugKernel}
 	res.Checks = verify.Evaluate(res.Workers, spec.Thresholds(env), env)
 	if schedReq != nil {
 		res.Checks = append(res.Checks, checkInCharge(schedReq, res.SchedExt))
 	}
 	if failed := verify.Failed(res.Checks); len(failed) > 0 {
-		var parts []string
-		for _, c := range failed {
-			parts = append(parts, c.String())
-		}
-		return "checks failed: " + strings.Join(parts, "; "), true
+		return &ChecksError{Failed: failed}
 	}
-	return "", true
+	return nil
+}
+
+// gauntletEnv passes the gauntlet variables to the test binary in the
+// guest, so that it selects the same topology and profile as the host.
+func gauntletEnv() []string {
+	var env []string
+	for _, k := range []string{EnvTopology, EnvProfile} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
+// kernelDebugOptions are the debug options of k's config (none when the
+// config is unknown).
+func kernelDebugOptions(k kernel.Kernel) []string {
+	if k.ConfigPath == "" {
+		return nil
+	}
+	b, err := os.ReadFile(k.ConfigPath)
+	if err != nil {
+		return nil
+	}
+	return kernel.DebugOptions(b)
 }
 
 // runfile resolves the runfiles path in the environment variable env
@@ -259,15 +299,15 @@ func runfile(env string) (string, error) {
 }
 
 // packBase writes the base initramfs: init, this test binary and the
-// scheduler's binary. It returns why it could not ("" on success).
-func packBase(path string, sched *Scheduler, schedReq *wire.SchedRequest) string {
+// scheduler's binary.
+func packBase(path string, sched *Scheduler, schedReq *wire.SchedRequest) error {
 	initBin, err := runner.InitBinary()
 	if err != nil {
-		return fmt.Sprintf("ktstr-init: %v", err)
+		return fmt.Errorf("ktstr-init: %w", err)
 	}
 	self, err := os.Executable()
 	if err != nil {
-		return fmt.Sprintf("finding the test binary: %v", err)
+		return fmt.Errorf("finding the test binary: %w", err)
 	}
 	files := []runner.File{
 		{Path: "/init", Source: initBin, Mode: 0o755},
@@ -276,14 +316,11 @@ func packBase(path string, sched *Scheduler, schedReq *wire.SchedRequest) string
 	if schedReq != nil && sched.Builtin == nil {
 		bin, err := schedulerBinary(sched)
 		if err != nil {
-			return err.Error()
+			return err
 		}
 		files = append(files, runner.File{Path: schedReq.Path, Source: bin, Mode: 0o755, WithLibs: true})
 	}
-	if err := runner.WriteInitramfs(path, files, true); err != nil {
-		return err.Error()
-	}
-	return ""
+	return runner.WriteInitramfs(path, files, true)
 }
 
 // CheckScheduler is the check that the scheduler under test was the one
@@ -301,31 +338,24 @@ func checkInCharge(req *wire.SchedRequest, s wire.SchedExtSample) verify.CheckRe
 	return c
 }
 
-// schedFailure explains a scheduler that did not start or died.
-func schedFailure(spec Spec, r *wire.SchedReport) string {
-	if r == nil {
-		return ""
-	}
-	var b strings.Builder
+// schedFailure explains a scheduler that did not start or died, or a
+// map write that was not done (nil when none of these happened).
+func schedFailure(r *wire.SchedReport) error {
 	switch {
+	case r == nil:
+		return nil
 	case r.StartErr != "":
-		fmt.Fprintf(&b, "scheduler %s did not start: %s", r.Name, r.StartErr)
+		return &SchedulerError{Name: r.Name, Cause: r.StartErr, Output: r.OutputTail, Dump: r.Dump}
 	case r.Died:
-		fmt.Fprintf(&b, "scheduler %s died: %s", r.Name, r.DeathCause)
-	default:
-		return ""
+		return &SchedulerError{Name: r.Name, Died: true, Cause: r.DeathCause, Output: r.OutputTail, Dump: r.Dump}
+	case len(r.MapWriteErrors) > 0:
+		return &MapWriteError{Errors: r.MapWriteErrors}
 	}
-	if t := strings.TrimSpace(r.OutputTail); t != "" {
-		fmt.Fprintf(&b, "\n--- scheduler output ---\n%s", t)
-	}
-	if d := strings.TrimSpace(r.Dump); d != "" {
-		fmt.Fprintf(&b, "\n--- kernel log (sched_ext exit dump) ---\n%s", d)
-	}
-	return b.String()
+	return nil
 }
 
 // schedRequest is what init needs to run the scheduler of spec with p.
-func schedRequest(spec Spec, p Profile) (*wire.SchedRequest, error) {
+func schedRequest(spec Spec, p Profile) *wire.SchedRequest {
 	sc := spec.Scheduler
 	req := &wire.SchedRequest{
 		Name:         sc.Name,
@@ -351,7 +381,7 @@ func schedRequest(spec Spec, p Profile) (*wire.SchedRequest, error) {
 	if w := spec.BpfMapWrite; w != nil {
 		req.MapWrites = []wire.MapWrite{{Map: w.Map, Key: w.Key, Value: w.Value, AfterMs: w.AfterMs}}
 	}
-	return req, nil
+	return req
 }
 
 // schedulerBinary finds or builds the scheduler's binary on the host.

@@ -102,29 +102,63 @@ func TestTimeouts(t *testing.T) {
 
 func TestTopologyOverride(t *testing.T) {
 	spec := Spec{MinLLCs: 2, MemoryMB: 4096}
-	t.Setenv(EnvTopology, "tiny-2llc")
-	got, err := applyTopologyOverride(spec)
+	got, err := applyTopologyOverride(spec, "tiny-2llc")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Sockets != 2 || got.Cores != 2 || got.Threads != 1 || got.MemoryMB != 4096 {
 		t.Errorf("tiny-2llc override = %ds%dc%dt %d MB, want 2s2c1t 4096 MB", got.Sockets, got.Cores, got.Threads, got.MemoryMB)
 	}
-	t.Setenv(EnvTopology, "medium-8llc")
-	if got, _ := applyTopologyOverride(Spec{}); got.MemoryMB != 64*64 {
+	if got, _ := applyTopologyOverride(Spec{}, "medium-8llc"); got.MemoryMB != 64*64 {
 		t.Errorf("medium-8llc memory = %d MB, want cpus x 64 = %d", got.MemoryMB, 64*64)
 	}
-	t.Setenv(EnvTopology, "tiny-1llc")
-	if _, err := applyTopologyOverride(spec); err == nil || !strings.Contains(err.Error(), "constraints") {
+	if _, err := applyTopologyOverride(spec, "tiny-1llc"); err == nil || !strings.Contains(err.Error(), "constraints") {
 		t.Errorf("tiny-1llc for min_llcs=2: err = %v, want a constraints error", err)
 	}
-	t.Setenv(EnvTopology, "3s1c2t")
-	if got, err := applyTopologyOverride(Spec{}); err != nil || got.Sockets != 3 || got.Threads != 2 {
+	if got, err := applyTopologyOverride(Spec{}, "3s1c2t"); err != nil || got.Sockets != 3 || got.Threads != 2 {
 		t.Errorf("3s1c2t = %+v, %v", got, err)
 	}
-	t.Setenv(EnvTopology, "huge")
-	if _, err := applyTopologyOverride(Spec{}); err == nil || !strings.Contains(err.Error(), EnvTopology) {
+	if _, err := applyTopologyOverride(Spec{}, "huge"); err == nil || !strings.Contains(err.Error(), EnvTopology) {
 		t.Errorf("bad value: err = %v", err)
+	}
+}
+
+// TestGauntletSpec: both entry points (Run, RunProfiles) select through
+// gauntletSpec; validation runs against the overriding topology, and the
+// profile variable narrows the profiles to one.
+func TestGauntletSpec(t *testing.T) {
+	sched := &Scheduler{Name: "s", Path: "/bin/s", Flags: []Flag{{Name: "llc"}, {Name: "steal", Requires: []string{"llc"}}}}
+	env := func(topo, profile string) func(string) string {
+		return func(k string) string {
+			return map[string]string{EnvTopology: topo, EnvProfile: profile}[k]
+		}
+	}
+	// CPU 8 exists on odd-3llc (9 CPUs), not on the spec's own 1s2c1t.
+	wide := Spec{Scheduler: sched, Sockets: 1, Cores: 2, Threads: 1, Cgroups: []CgroupDef{{Name: "a", Cpuset: "6-8"}}}
+	if _, _, err := gauntletSpec("TestW", wide, env("", "")); err == nil || !strings.Contains(err.Error(), "outside the topology") {
+		t.Errorf("cpuset 6-8 on 2 CPUs: %v, want a validation error", err)
+	}
+	got, ps, err := gauntletSpec("TestW", wide, env("odd-3llc", "llc"))
+	if err != nil {
+		t.Fatalf("cpuset 6-8 on odd-3llc: %v", err)
+	}
+	if topo := got.Topology(); topo.CPUs() != 9 || topo.Sockets != 3 {
+		t.Errorf("topology after the override: %v, want 3s3c1t", topo)
+	}
+	if len(ps) != 1 || ps[0].Name() != "llc" {
+		t.Errorf("profiles %v, want only llc", ps)
+	}
+	// A cpuset valid on the spec's topology but not on the preset's.
+	narrow := Spec{Scheduler: sched, Sockets: 2, Cores: 4, Threads: 1, Cgroups: []CgroupDef{{Name: "a", Cpuset: "4-7"}}}
+	if _, _, err := gauntletSpec("TestN", narrow, env("tiny-2llc", "")); err == nil || !strings.Contains(err.Error(), "4-7 names CPUs outside the topology's 0-3") {
+		t.Errorf("cpuset 4-7 on tiny-2llc: %v, want a validation error", err)
+	}
+	// Without the profile variable: every profile.
+	if _, ps, err := gauntletSpec("TestW", Spec{Scheduler: sched}, env("", "")); err != nil || len(ps) != 3 {
+		t.Errorf("all profiles: %v, %v; want default, llc, llc+steal", ps, err)
+	}
+	if _, _, err := gauntletSpec("TestW", Spec{Scheduler: sched}, env("", "steal")); err == nil || !strings.Contains(err.Error(), EnvProfile+"=steal") {
+		t.Errorf("invalid profile: %v, want an error naming it", err)
 	}
 }
 

@@ -30,9 +30,8 @@ const (
 	EnvTopology = "KTSTR_TOPOLOGY"
 )
 
-// applyTopologyOverride applies $KTSTR_TOPOLOGY to spec.
-func applyTopologyOverride(spec Spec) (Spec, error) {
-	v := os.Getenv(EnvTopology)
+// applyTopologyOverride applies a $KTSTR_TOPOLOGY value v to spec.
+func applyTopologyOverride(spec Spec, v string) (Spec, error) {
 	if v == "" {
 		return spec, nil
 	}
@@ -59,9 +58,11 @@ type Result struct {
 	Spec      Spec   `json:"spec"`
 	Scheduler string `json:"scheduler"`
 	Profile   string `json:"profile"`
-	// Accel is "kvm" or "tcg (mode)"; Emulated is true under TCG.
+	// Accel is "kvm" or "tcg (mode)"; Emulated is true under TCG;
+	// AccelWhy says how it was chosen (why KVM was not used).
 	Accel    string `json:"accel"`
 	Emulated bool   `json:"emulated"`
+	AccelWhy string `json:"accel_why,omitempty"`
 	Kernel   string `json:"kernel"`
 	// Guest is the guest's own view of its topology.
 	Guest   wire.GuestView        `json:"guest"`
@@ -69,9 +70,18 @@ type Result struct {
 	Checks  []verify.CheckResult  `json:"checks"`
 	// SchedExt is the sched_ext state sampled while the workers ran.
 	SchedExt wire.SchedExtSample `json:"sched_ext"`
+	// SchedArgs is the scheduler's command line (its profile's flags,
+	// the watchdog argument, the test's extra arguments).
+	SchedArgs []string `json:"sched_args,omitempty"`
 	// Sched is what init saw of the scheduler (nil for EEVDF).
 	Sched *wire.SchedReport `json:"sched,omitempty"`
-	// Failure is why the run failed ("" when it passed).
+	// Phases are the scenario's steps as the guest timed them.
+	Phases []wire.Phase `json:"phases,omitempty"`
+	// Err is why the run failed (nil when it passed): a *SetupError,
+	// *SchedulerError, *MapWriteError, *GuestError, *ChecksError or
+	// *runner.BootError, so that errors.Is and errors.As tell a setup
+	// problem from a failed scheduler. Failure is its text.
+	Err     error  `json:"-"`
 	Failure string `json:"failure,omitempty"`
 	// OutputDir holds console.log, qmp.log and result.json.
 	OutputDir string  `json:"output_dir"`
@@ -79,55 +89,82 @@ type Result struct {
 }
 
 // Passed reports whether the run and every check passed.
-func (r *Result) Passed() bool { return r.Failure == "" }
+func (r *Result) Passed() bool { return r.Err == nil }
+
+func (r *Result) setErr(err error) {
+	r.Err, r.Failure = err, ""
+	if err != nil {
+		r.Failure = err.Error()
+	}
+}
 
 // Run runs spec in a VM and reports each check as a subtest of t. With a
 // scheduler it uses the flag profile named by $KTSTR_PROFILE, else the
-// smallest valid one. On the host it returns the result (of the last
-// replica); inside the guest it runs the scenario, records it for the
-// host and ends the test there (t.SkipNow), so code after Run only ever
-// runs on the host.
+// smallest valid one; $KTSTR_TOPOLOGY replaces the spec's topology (a
+// gauntlet target sets both). On the host it returns the result (of the
+// last replica); inside the guest it runs the scenario, records it for
+// the host and ends the test there (t.SkipNow), so code after Run only
+// ever runs on the host.
 func Run(t *testing.T, spec Spec) *Result {
 	t.Helper()
-	ps := mustProfiles(t, spec)
-	p := ps[0]
-	if name := os.Getenv(EnvProfile); name != "" {
-		var err error
-		if p, err = spec.Scheduler.ProfileByName(name, spec.RequiredFlags, spec.ExcludedFlags); err != nil {
-			t.Fatalf("ktstr: %s: %s=%s: %v", t.Name(), EnvProfile, name, err)
-		}
-	}
-	spec, err := applyTopologyOverride(spec)
-	if err != nil {
-		t.Fatalf("ktstr: %s: %v", t.Name(), err)
-	}
-	return runReplicas(t, spec.Resolved(), p)
+	spec, ps := prepare(t, spec)
+	return runReplicas(t, spec.Resolved(), ps[0]) // the smallest, or $KTSTR_PROFILE's
 }
 
 // RunProfiles runs spec once per valid flag profile, each as a subtest
 // named after the profile ("llc+steal"), and returns the results by
-// profile name.
+// profile name. $KTSTR_PROFILE narrows it to that one profile and
+// $KTSTR_TOPOLOGY replaces the topology, as for [Run]. As with Run, code
+// after RunProfiles only runs on the host.
 func RunProfiles(t *testing.T, spec Spec) map[string]*Result {
 	t.Helper()
+	spec, ps := prepare(t, spec)
 	out := map[string]*Result{}
-	for _, p := range mustProfiles(t, spec) {
+	for _, p := range ps {
 		t.Run(p.Name(), func(t *testing.T) {
 			out[p.Name()] = runReplicas(t, spec.Resolved(), p)
 		})
 	}
+	if InGuest() {
+		t.SkipNow() // the guest ran its profile's scenario; the rest is the host's
+	}
 	return out
 }
 
-func mustProfiles(t *testing.T, spec Spec) []Profile {
+// prepare is [gauntletSpec] for t, failing it on error.
+func prepare(t *testing.T, spec Spec) (Spec, []Profile) {
 	t.Helper()
-	if err := spec.Validate(t.Name()); err != nil {
+	spec, ps, err := gauntletSpec(t.Name(), spec, os.Getenv)
+	if err != nil {
 		t.Fatal(err)
+	}
+	return spec, ps
+}
+
+// gauntletSpec applies the gauntlet variables ($KTSTR_TOPOLOGY,
+// $KTSTR_PROFILE, read with getenv) to spec, then validates it against
+// the topology the VM will really have, and returns it with the profiles
+// to run: $KTSTR_PROFILE's alone, else every valid one, smallest first.
+func gauntletSpec(test string, spec Spec, getenv func(string) string) (Spec, []Profile, error) {
+	spec, err := applyTopologyOverride(spec, getenv(EnvTopology))
+	if err != nil {
+		return spec, nil, fmt.Errorf("ktstr: %s: %w", test, err)
+	}
+	if err := spec.Validate(test); err != nil {
+		return spec, nil, err
 	}
 	ps, err := spec.Profiles()
 	if err != nil {
-		t.Fatalf("ktstr: test %s: %v", t.Name(), err)
+		return spec, nil, fmt.Errorf("ktstr: test %s: %w", test, err)
 	}
-	return ps
+	if name := getenv(EnvProfile); name != "" {
+		p, err := spec.Scheduler.ProfileByName(name, spec.RequiredFlags, spec.ExcludedFlags)
+		if err != nil {
+			return spec, nil, fmt.Errorf("ktstr: %s: %s=%s: %w", test, EnvProfile, name, err)
+		}
+		ps = []Profile{p}
+	}
+	return spec, ps, nil
 }
 
 func runReplicas(t *testing.T, spec Spec, p Profile) *Result {
@@ -138,6 +175,9 @@ func runReplicas(t *testing.T, spec Spec, p Profile) *Result {
 	var last *Result
 	for i := 1; i <= spec.Replicas; i++ {
 		t.Run(fmt.Sprintf("replica_%d", i), func(t *testing.T) { last = runOne(t, spec, p) })
+	}
+	if InGuest() {
+		t.SkipNow() // as in runOne: what follows is the host's
 	}
 	return last
 }

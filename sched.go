@@ -128,6 +128,18 @@ func (s *Scheduler) Validate() error {
 	if n > 1 {
 		bad("binary", "give only one of path, go_package and builtin")
 	}
+	if s.Builtin != nil {
+		// A builtin scheduler is switched on by its Enable commands; there
+		// is no command line to put flags or arguments on.
+		for _, a := range []struct {
+			attr string
+			set  bool
+		}{{"flags", len(s.Flags) > 0}, {"sched_args", len(s.SchedArgs) > 0}, {"watchdog_arg", s.WatchdogArg != ""}, {"cgroup_parent", s.CgroupParent != ""}} {
+			if a.set {
+				bad(a.attr, "a builtin scheduler takes no command line: put what %s would do in Builtin.Enable", a.attr)
+			}
+		}
+	}
 	seen := map[string]bool{}
 	for i, f := range s.Flags {
 		if f.Name == "" || strings.ContainsAny(f.Name, " /+\t\n") {

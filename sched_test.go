@@ -9,7 +9,7 @@ import (
 	"github.com/ktstr-go/ktstr/verify"
 )
 
-// specExample is SPEC.md's example: flags llc, borrow, steal (requires llc).
+// specExample is the guide's example: flags llc, borrow, steal (requires llc).
 var specExample = Scheduler{
 	Name: "example",
 	Path: "/bin/true",

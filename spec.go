@@ -31,7 +31,7 @@ const (
 	Bursty     = workload.Bursty
 )
 
-// Defaults of the attributes (SPEC.md, "Declaring tests").
+// Defaults of the attributes (docs/guide.md, "Attributes").
 const (
 	DefaultSockets          = 1
 	DefaultCores            = 2
@@ -52,10 +52,13 @@ type Spec struct {
 
 	// Scheduler is the scheduler under test (nil: EEVDF).
 	Scheduler *Scheduler
-	// ExtraSchedArgs are appended to the scheduler's command line.
+	// ExtraSchedArgs are appended to the scheduler's command line (a
+	// scheduler binary only: EEVDF and builtin schedulers take none).
 	ExtraSchedArgs []string
 	// WatchdogTimeoutS is the sched_ext watchdog timeout, passed through
-	// the scheduler's WatchdogArg (default 4).
+	// the scheduler's WatchdogArg (default 4 for a scheduler that has
+	// one; a scheduler without one keeps its own, and setting this for
+	// it is an error).
 	WatchdogTimeoutS int
 	// RequiredFlags are in every flag profile, ExcludedFlags in none.
 	RequiredFlags, ExcludedFlags []string
@@ -180,7 +183,9 @@ func (s Spec) Resolved() Spec {
 	topo := s.Topology()
 	s.Sockets, s.Cores, s.Threads, s.MemoryMB = topo.Sockets, topo.Cores, topo.Threads, topo.MemoryMB
 	s.DurationS = orDefault(s.DurationS, DefaultDurationS)
-	s.WatchdogTimeoutS = orDefault(s.WatchdogTimeoutS, DefaultWatchdogTimeoutS)
+	if s.Scheduler != nil && s.Scheduler.WatchdogArg != "" {
+		s.WatchdogTimeoutS = orDefault(s.WatchdogTimeoutS, DefaultWatchdogTimeoutS)
+	}
 	s.Replicas = orDefault(s.Replicas, 1)
 	if s.AutoRepro == Inherit {
 		s.AutoRepro = On
@@ -229,6 +234,19 @@ func (s Spec) Validate(test string) error {
 		bad("scheduler", "%v", err)
 	} else if _, err := s.Profiles(); err != nil {
 		bad("flags", "%v", err)
+	}
+	switch sc := s.Scheduler; {
+	case sc.IsEEVDF():
+		if len(s.ExtraSchedArgs) > 0 {
+			bad("extra_sched_args", "the test runs EEVDF, which takes no arguments: set a scheduler, or drop them")
+		}
+		if s.WatchdogTimeoutS > 0 {
+			bad("watchdog_timeout_s", "the test runs EEVDF, which has no sched_ext watchdog: set a sched_ext scheduler, or drop it")
+		}
+	case sc.Builtin != nil && len(s.ExtraSchedArgs) > 0:
+		bad("extra_sched_args", "scheduler %s is builtin (switched on by commands), so it takes no arguments: put them in its Builtin.Enable commands", sc.Name)
+	case s.WatchdogTimeoutS > 0 && sc.WatchdogArg == "":
+		bad("watchdog_timeout_s", "scheduler %s has no watchdog_arg, so its watchdog timeout cannot be set: declare WatchdogArg (e.g. \"--timeout-ms=%%d\"), or drop watchdog_timeout_s to keep the scheduler's own", sc.Name)
 	}
 	if w := s.BpfMapWrite; w != nil {
 		if s.Scheduler.IsEEVDF() {

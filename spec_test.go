@@ -14,7 +14,6 @@ func TestSpecResolvedDefaults(t *testing.T) {
 		Sockets: 1, Cores: 2, Threads: 1, MemoryMB: 2048,
 		DurationS:        2,
 		WorkersPerCgroup: 2,
-		WatchdogTimeoutS: 4,
 		Replicas:         1,
 		AutoRepro:        On,
 		Cgroups: []CgroupDef{
@@ -47,7 +46,7 @@ func TestSpecResolvedKeepsExplicitValues(t *testing.T) {
 	}
 	got := spec.Resolved()
 	want := spec
-	want.WatchdogTimeoutS, want.Replicas = 4, 1
+	want.Replicas = 1
 	want.AutoRepro = Off // expect_err turns auto_repro off
 	want.Cgroups = []CgroupDef{
 		{Name: "a", Workers: 3, Work: CpuSpin},
@@ -68,6 +67,29 @@ func TestSpecResolvedKeepsExplicitValues(t *testing.T) {
 	once := spec.Resolved()
 	if twice := once.Resolved(); !reflect.DeepEqual(once, twice) {
 		t.Errorf("Resolved() is not idempotent:\n%+v\n%+v", once, twice)
+	}
+}
+
+// The watchdog default applies only where it can take effect: for a
+// scheduler that takes its timeout on the command line.
+func TestSpecResolvedWatchdog(t *testing.T) {
+	withArg := &Scheduler{Name: "w", Path: "/bin/w", WatchdogArg: "--timeout-ms=%d"}
+	without := &Scheduler{Name: "n", Path: "/bin/n"}
+	for _, tt := range []struct {
+		spec Spec
+		want int
+	}{
+		{Spec{}, 0},
+		{Spec{Scheduler: without}, 0},
+		{Spec{Scheduler: withArg}, DefaultWatchdogTimeoutS},
+		{Spec{Scheduler: withArg, WatchdogTimeoutS: 9}, 9},
+	} {
+		if got := tt.spec.Resolved().WatchdogTimeoutS; got != tt.want {
+			t.Errorf("%+v: resolved watchdog_timeout_s = %d, want %d", tt.spec.Scheduler, got, tt.want)
+		}
+	}
+	if got := withArg.Args(Profile{}, Spec{Scheduler: withArg}.Resolved().WatchdogTimeoutS, nil); strings.Join(got, " ") != "--timeout-ms=4000" {
+		t.Errorf("scheduler args %q, want the default watchdog timeout in ms", got)
 	}
 }
 
@@ -191,6 +213,37 @@ func TestSpecValidateRejects(t *testing.T) {
 			"spread above 100",
 			Spec{Verify: Verify{MaxSpreadPct: 101}},
 			[]string{"verify:", "max_spread_pct = 101"},
+		},
+		// Nothing accepted without effect.
+		{
+			"extra_sched_args under EEVDF",
+			Spec{ExtraSchedArgs: []string{"--fast"}},
+			[]string{"extra_sched_args: the test runs EEVDF, which takes no arguments"},
+		},
+		{
+			"watchdog_timeout_s under EEVDF",
+			Spec{WatchdogTimeoutS: 8},
+			[]string{"watchdog_timeout_s: the test runs EEVDF, which has no sched_ext watchdog"},
+		},
+		{
+			"watchdog_timeout_s for a scheduler without watchdog_arg",
+			Spec{Scheduler: &Scheduler{Name: "plain", Path: "/bin/true"}, WatchdogTimeoutS: 8},
+			[]string{"watchdog_timeout_s: scheduler plain has no watchdog_arg", "WatchdogArg"},
+		},
+		{
+			"extra_sched_args for a builtin scheduler",
+			Spec{Scheduler: &Scheduler{Name: "b", Builtin: &Builtin{Enable: [][]string{{"true"}}}}, ExtraSchedArgs: []string{"-x"}},
+			[]string{"extra_sched_args: scheduler b is builtin", "Builtin.Enable"},
+		},
+		{
+			"flags of a builtin scheduler",
+			Spec{Scheduler: &Scheduler{Name: "b", Builtin: &Builtin{}, Flags: []Flag{{Name: "llc", Args: []string{"--llc"}}}}},
+			[]string{"scheduler: ktstr: scheduler b:", "flags: a builtin scheduler takes no command line"},
+		},
+		{
+			"sched_args, watchdog_arg and cgroup_parent of a builtin scheduler",
+			Spec{Scheduler: &Scheduler{Name: "b", Builtin: &Builtin{}, SchedArgs: []string{"-v"}, WatchdogArg: "-t=%d", CgroupParent: "p"}},
+			[]string{"sched_args: a builtin", "watchdog_arg: a builtin", "cgroup_parent: a builtin"},
 		},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,9 @@
 package examples
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/ktstr-go/ktstr"
@@ -9,23 +12,45 @@ import (
 // TestMissingSchedulerBinary: a scheduler whose binary does not exist is
 // reported as such, before any VM boots.
 func TestMissingSchedulerBinary(t *testing.T) {
-	ktstr.Run(t, ktstr.Spec{
+	res := ktstr.Run(t, ktstr.Spec{
 		Scheduler:      &MissingSched,
 		ExpectErr:      true,
 		ExpectErrMatch: `scheduler binary /nonexistent/scx_missing of scheduler scx_missing not found`,
 	})
+	// A setup problem, not a failed scheduler.
+	var se *ktstr.SchedulerError
+	if !errors.Is(res.Err, ktstr.ErrSetup) || errors.As(res.Err, &se) {
+		t.Errorf("Result.Err = %#v, want a setup error", res.Err)
+	}
+}
+
+// wantRepro checks whether auto_repro ran a second VM for res.
+func wantRepro(t *testing.T, res *ktstr.Result, want bool) {
+	t.Helper()
+	_, err := os.Stat(filepath.Join(res.OutputDir, "repro", "result.json"))
+	if got := err == nil; got != want {
+		t.Errorf("auto_repro ran a second VM: %v, want %v (failure: %v)", got, want, res.Err)
+	}
 }
 
 // TestStallCaught: the scheduler stops dispatching; the kernel's sched_ext
 // watchdog must eject it, and the test must fail saying so.
+// A scheduler that died is worth a second run with a louder kernel log
+// (auto_repro, on here although expect_err turns it off by default).
 func TestStallCaught(t *testing.T) {
-	ktstr.Run(t, ktstr.Spec{
+	res := ktstr.Run(t, ktstr.Spec{
 		Scheduler:      &KtstrSched,
 		ExtraSchedArgs: []string{"--fault=stall"},
 		DurationS:      2,
+		AutoRepro:      ktstr.On,
 		ExpectErr:      true,
 		ExpectErrMatch: `(?s)scheduler ktstr died: .*stall`,
 	})
+	var se *ktstr.SchedulerError
+	if !errors.As(res.Err, &se) || !se.Died || errors.Is(res.Err, ktstr.ErrSetup) {
+		t.Errorf("Result.Err = %#v, want a *SchedulerError that died", res.Err)
+	}
+	wantRepro(t, res, true)
 }
 
 // TestHostCrashCaught: the host writes 1 into the scheduler's ktstr_ctl
@@ -74,11 +99,57 @@ func TestScattershotCaught(t *testing.T) {
 
 // TestFailVerifyCaught: the BPF verifier rejects the scheduler; the test
 // fails with the verifier's log, before any worker runs.
+// A verifier rejection is the same on every run: auto_repro, on here,
+// must not boot a second VM for it.
 func TestFailVerifyCaught(t *testing.T) {
-	ktstr.Run(t, ktstr.Spec{
+	res := ktstr.Run(t, ktstr.Spec{
 		Scheduler:      &KtstrSched,
 		ExtraSchedArgs: []string{"--fault=fail-verify"},
+		AutoRepro:      ktstr.On,
 		ExpectErr:      true,
 		ExpectErrMatch: `(?s)scheduler ktstr did not start.*verifier rejected`,
+	})
+	var se *ktstr.SchedulerError
+	if !errors.As(res.Err, &se) || se.Died {
+		t.Errorf("Result.Err = %#v, want a *SchedulerError that never started", res.Err)
+	}
+	wantRepro(t, res, false)
+}
+
+// TestMapWriteUnknownMapCaught: a bpf_map_write naming a map the
+// scheduler does not have cannot give the test its stimulus, so the run
+// fails naming the map, instead of passing without it.
+func TestMapWriteUnknownMapCaught(t *testing.T) {
+	ktstr.Run(t, ktstr.Spec{
+		Scheduler:      &KtstrSched,
+		BpfMapWrite:    &ktstr.BpfMapWrite{Map: "no_such_map", Key: 0, Value: 1, AfterMs: 200},
+		DurationS:      2,
+		ExpectErr:      true,
+		ExpectErrMatch: `bpf_map_write failed: bpf_map_write no_such_map\[0\]=1 failed: no BPF map named "no_such_map" \(maps: .*ktstr_ctl`,
+	})
+}
+
+// TestMapWriteBadKeyCaught: key 7 of the one-entry ktstr_ctl array does
+// not exist; the kernel refuses the update and the run fails with its
+// error.
+func TestMapWriteBadKeyCaught(t *testing.T) {
+	ktstr.Run(t, ktstr.Spec{
+		Scheduler:      &KtstrSched,
+		BpfMapWrite:    &ktstr.BpfMapWrite{Map: "ktstr_ctl", Key: 7, Value: 1, AfterMs: 200},
+		DurationS:      2,
+		ExpectErr:      true,
+		ExpectErrMatch: `bpf_map_write ktstr_ctl\[7\]=1 failed: updating map ktstr_ctl \(id \d+\): .*argument list too long`,
+	})
+}
+
+// TestMapWriteTooLateCaught: a write due after the test ends never
+// happens; that is a failure too, not a pass without the stimulus.
+func TestMapWriteTooLateCaught(t *testing.T) {
+	ktstr.Run(t, ktstr.Spec{
+		Scheduler:      &KtstrSched,
+		BpfMapWrite:    &ktstr.BpfMapWrite{Map: "ktstr_ctl", Key: 0, Value: 1, AfterMs: 600000},
+		DurationS:      1,
+		ExpectErr:      true,
+		ExpectErrMatch: `bpf_map_write ktstr_ctl\[0\]=1 failed: not done: the test ended before after_ms=600000`,
 	})
 }

@@ -43,13 +43,16 @@ type scheduler struct {
 	died     chan struct{}
 	diedOnce sync.Once
 	stopping bool
+	// stopped is closed by stop: map writes not yet due are not done.
+	stopped chan struct{}
+	writes  sync.WaitGroup
 }
 
 // startScheduler applies the scheduler's sysctls and cgroup parent,
 // starts it and waits until sched_ext is enabled with its ops. On failure
 // the report says why, with the scheduler's output and the kernel's.
 func startScheduler(req *wire.SchedRequest, console io.Writer, logf func(string, ...any)) *scheduler {
-	s := &scheduler{req: req, logf: logf, out: &tail{n: schedOutputBytes}, exited: make(chan struct{}), died: make(chan struct{})}
+	s := &scheduler{req: req, logf: logf, out: &tail{n: schedOutputBytes}, exited: make(chan struct{}), died: make(chan struct{}), stopped: make(chan struct{})}
 	s.rep = wire.SchedReport{Name: req.Name, ExitCode: -1}
 	start := time.Now()
 	if err := s.start(console); err != nil {
@@ -70,6 +73,7 @@ func startScheduler(req *wire.SchedRequest, console io.Writer, logf func(string,
 	s.rep.StartDur = wire.Duration(time.Since(start))
 	logf("scheduler %s enabled (ops %s) after %v", req.Name, s.rep.Ops, time.Since(start).Round(time.Millisecond))
 	for _, w := range req.MapWrites {
+		s.writes.Add(1)
 		go s.mapWrite(w)
 	}
 	go s.watch()
@@ -206,17 +210,28 @@ func (s *scheduler) markDead(cause string) {
 	})
 }
 
-// mapWrite sets one BPF map entry of the running scheduler.
+// mapWrite sets one BPF map entry of the running scheduler. A write that
+// fails, or that is not due before the scheduler is stopped, is an error
+// of the run: the test did not get the stimulus it asked for.
 func (s *scheduler) mapWrite(w wire.MapWrite) {
-	time.Sleep(time.Duration(w.AfterMs) * time.Millisecond)
-	msg, err := writeMap(w)
+	defer s.writes.Done()
+	what := fmt.Sprintf("bpf_map_write %s[%d]=%d", w.Map, w.Key, w.Value)
+	var msg string
+	var err error
+	select {
+	case <-time.After(time.Duration(w.AfterMs) * time.Millisecond):
+		msg, err = writeMap(w)
+	case <-s.stopped:
+		err = fmt.Errorf("not done: the test ended before after_ms=%d", w.AfterMs)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err != nil {
-		msg = fmt.Sprintf("bpf_map_write %s[%d]=%d failed: %v", w.Map, w.Key, w.Value, err)
+		msg = fmt.Sprintf("%s failed: %v", what, err)
+		s.rep.MapWriteErrors = append(s.rep.MapWriteErrors, msg)
 	}
 	s.logf("%s", msg)
-	s.mu.Lock()
 	s.rep.MapWrites = append(s.rep.MapWrites, msg)
-	s.mu.Unlock()
 }
 
 func writeMap(w wire.MapWrite) (string, error) {
@@ -264,6 +279,12 @@ func (s *scheduler) stop() wire.SchedReport {
 	s.mu.Lock()
 	s.stopping = true
 	s.mu.Unlock()
+	select {
+	case <-s.stopped:
+	default:
+		close(s.stopped)
+	}
+	s.writes.Wait()
 	if s.cmd != nil && s.cmd.Process != nil {
 		select {
 		case <-s.exited:

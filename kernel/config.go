@@ -87,3 +87,31 @@ func parseConfig(config []byte) map[string]string {
 	}
 	return values
 }
+
+// DebugConfigs are the options that make a debug kernel: lock debugging,
+// sanitizers and page-allocation debugging instrument every lock, memory
+// access or allocation on the scheduler's paths, so gaps and spread grow
+// with them, as they do under emulation.
+var DebugConfigs = []string{
+	"CONFIG_PROVE_LOCKING",
+	"CONFIG_DEBUG_LOCK_ALLOC",
+	"CONFIG_LOCK_STAT",
+	"CONFIG_KASAN",
+	"CONFIG_KCSAN",
+	"CONFIG_KMSAN",
+	"CONFIG_DEBUG_PAGEALLOC",
+	"CONFIG_DEBUG_ATOMIC_SLEEP",
+}
+
+// DebugOptions returns the [DebugConfigs] a kernel config sets to y, in
+// that order; none for a production kernel.
+func DebugOptions(config []byte) []string {
+	values := parseConfig(config)
+	var on []string
+	for _, name := range DebugConfigs {
+		if values[name] == "y" {
+			on = append(on, name)
+		}
+	}
+	return on
+}

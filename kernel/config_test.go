@@ -89,3 +89,15 @@ func TestFragment(t *testing.T) {
 		}
 	}
 }
+
+func TestDebugOptions(t *testing.T) {
+	cfg := []byte("CONFIG_SCHED_CLASS_EXT=y\nCONFIG_PROVE_LOCKING=y\n# CONFIG_KASAN is not set\nCONFIG_KCSAN=m\nCONFIG_DEBUG_ATOMIC_SLEEP=y\n")
+	got := DebugOptions(cfg)
+	want := []string{"CONFIG_PROVE_LOCKING", "CONFIG_DEBUG_ATOMIC_SLEEP"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("DebugOptions = %q, want %q", got, want)
+	}
+	if got := DebugOptions([]byte("CONFIG_SCHED_CLASS_EXT=y\n# CONFIG_PROVE_LOCKING is not set\n")); len(got) != 0 {
+		t.Errorf("production config: DebugOptions = %q, want none", got)
+	}
+}

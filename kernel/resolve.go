@@ -27,8 +27,8 @@ const EnvKernel = "KTSTR_KERNEL"
 // FetchHint is the advice given when no kernel can be found.
 const FetchHint = `run "go run github.com/ktstr-go/ktstr/tools/ktstr kernel fetch" or set KTSTR_KERNEL=/path/to/vmlinux`
 
-// ErrNoKernel is matched (errors.Is) by *NotFoundError and by errors about
-// an empty cache.
+// ErrNoKernel is matched (errors.Is) by *NotFoundError, by errors about
+// an empty cache, and by a kernel path the user chose that does not exist.
 var ErrNoKernel = errors.New("no kernel found")
 
 // Kernel is a resolved kernel image.
@@ -94,6 +94,14 @@ func (e *NotFoundError) Error() string {
 // Is makes errors.Is(err, ErrNoKernel) true.
 func (e *NotFoundError) Is(target error) bool { return target == ErrNoKernel }
 
+// missingPathError is a chosen kernel path that does not exist: it reads
+// as its cause and also matches ErrNoKernel.
+type missingPathError struct{ err error }
+
+func (e *missingPathError) Error() string        { return e.err.Error() }
+func (e *missingPathError) Unwrap() error        { return e.err }
+func (e *missingPathError) Is(target error) bool { return target == ErrNoKernel }
+
 // DefaultWellKnown returns the places a distribution installs kernels:
 // /boot/vmlinuz-$(uname -r), /boot/vmlinuz and /usr/lib/modules/*/vmlinuz.
 func DefaultWellKnown() []string {
@@ -155,6 +163,9 @@ func Resolve(opts ResolveOptions) (Kernel, error) {
 // resolveUserPath handles a path the user chose; every failure is final.
 func resolveUserPath(opts ResolveOptions, path, origin, label string) (Kernel, error) {
 	k, err := kernelFromPath(path, origin, opts.bootDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Kernel{}, fmt.Errorf("kernel from %s: %w", label, &missingPathError{err})
+	}
 	if err != nil {
 		return Kernel{}, fmt.Errorf("kernel from %s: %w", label, err)
 	}

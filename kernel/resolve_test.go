@@ -288,3 +288,15 @@ func TestDefaultWellKnown(t *testing.T) {
 		}
 	}
 }
+
+func TestResolveMissingChosenPathIsNoKernel(t *testing.T) {
+	for _, opts := range []ResolveOptions{
+		{Explicit: "/nonexistent/vmlinux"},
+		{Getenv: func(k string) string { return map[string]string{EnvKernel: "/nonexistent/vmlinux"}[k] }},
+	} {
+		_, err := Resolve(opts)
+		if !errors.Is(err, ErrNoKernel) || !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "/nonexistent/vmlinux") {
+			t.Errorf("Resolve(%+v) = %v; want ErrNoKernel and fs.ErrNotExist, naming the path", opts, err)
+		}
+	}
+}

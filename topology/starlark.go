@@ -28,3 +28,37 @@ PRESETS = [
 	b.WriteString("]\n")
 	return b.Bytes()
 }
+
+// DocsPresetsPath is the document holding the Markdown copy of the preset
+// table, between [DocsPresetsBegin] and [DocsPresetsEnd].
+const (
+	DocsPresetsPath  = "docs/reference.md"
+	DocsPresetsBegin = "<!-- presets:begin (go generate ./topology) -->"
+	DocsPresetsEnd   = "<!-- presets:end -->"
+)
+
+// Markdown renders the preset table for the docs.
+func Markdown() []byte {
+	var b bytes.Buffer
+	b.WriteString("| Preset | Topology | CPUs | LLCs | NUMA nodes |\n|---|---|---|---|---|\n")
+	for _, p := range Presets() {
+		fmt.Fprintf(&b, "| `%s` | %s | %d | %d | %d |\n", p.Name, p.Topology, p.Topology.CPUs(), p.Topology.LLCs(), p.Topology.Sockets)
+	}
+	return b.Bytes()
+}
+
+// ReplaceDocsPresets returns doc with the text between the preset
+// markers replaced by [Markdown]; an error when the markers are missing.
+func ReplaceDocsPresets(doc []byte) ([]byte, error) {
+	i := bytes.Index(doc, []byte(DocsPresetsBegin))
+	j := bytes.Index(doc, []byte(DocsPresetsEnd))
+	if i < 0 || j < i {
+		return nil, fmt.Errorf("%s: no %q ... %q block for the preset table", DocsPresetsPath, DocsPresetsBegin, DocsPresetsEnd)
+	}
+	var b bytes.Buffer
+	b.Write(doc[:i+len(DocsPresetsBegin)])
+	b.WriteString("\n")
+	b.Write(Markdown())
+	b.Write(doc[j:])
+	return b.Bytes(), nil
+}

@@ -33,3 +33,24 @@ func TestStarlarkHasEveryPreset(t *testing.T) {
 		t.Errorf("Starlark output has %d presets, want 19", n)
 	}
 }
+
+// TestDocsPresetsCurrent fails when the preset table of docs/reference.md
+// no longer matches the Go table.
+func TestDocsPresetsCurrent(t *testing.T) {
+	path := filepath.Join("..", DocsPresetsPath)
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ReplaceDocsPresets(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(doc, want) {
+		t.Fatalf("the preset table of %s is stale: run `go generate ./topology` and commit the result", DocsPresetsPath)
+	}
+	block := strings.SplitN(strings.SplitN(string(doc), DocsPresetsBegin, 2)[1], DocsPresetsEnd, 2)[0]
+	if n := strings.Count(block, "\n| `"); n != 19 {
+		t.Errorf("%s lists %d presets, want 19", DocsPresetsPath, n)
+	}
+}

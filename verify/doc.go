@@ -8,7 +8,7 @@
 // Thresholds merge in three layers, last set value wins: [Defaults], then
 // the scheduler's overrides, then the test's (see [Merge]). Unset values
 // are nil pointers, so "not set" and "set to zero" stay distinct. Under
-// emulation (TCG) or in a debug build the spread and gap limits are
-// relaxed by [Thresholds.Relaxed], and every check that used a relaxed
-// limit says so in its message.
+// emulation (TCG) or on a debug kernel (lockdep, sanitizers: see [Env])
+// the spread and gap limits are relaxed by [Env.Relaxed], and every check
+// that used a relaxed limit says so in its message.
 package verify

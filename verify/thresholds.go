@@ -57,7 +57,7 @@ type Thresholds struct {
 	MaxMigrationRatio   float64 `json:"max_migration_ratio,omitempty"`
 }
 
-// Default worker and monitor thresholds (SPEC: "Declaring tests").
+// Default worker and monitor thresholds (docs/guide.md lists them).
 const (
 	DefaultMaxGapMs          = 2000
 	DefaultMaxSpreadPct      = 15
@@ -74,8 +74,10 @@ const (
 type Env struct {
 	// Emulated is true when the VM runs under software emulation (TCG).
 	Emulated bool
-	// DebugBuild is true for a kernel or harness built for debugging.
-	DebugBuild bool
+	// DebugKernel lists the debug options (lockdep, sanitizers, ...) the
+	// guest kernel's config turns on; empty for a production kernel or an
+	// unknown config (see kernel.DebugOptions).
+	DebugKernel []string
 }
 
 // Relaxed reports why default limits are relaxed ("" when they are not).
@@ -84,14 +86,14 @@ func (e Env) Relaxed() string {
 	if e.Emulated {
 		why = append(why, "emulated VM (TCG)")
 	}
-	if e.DebugBuild {
-		why = append(why, "debug build")
+	if len(e.DebugKernel) > 0 {
+		why = append(why, "debug kernel ("+strings.Join(e.DebugKernel, ", ")+")")
 	}
 	return strings.Join(why, ", ")
 }
 
 // Defaults is the first layer of the merge chain. Under emulation or a
-// debug build the gap and spread limits are the relaxed ones.
+// debug kernel the gap and spread limits are the relaxed ones.
 func Defaults(env Env) Thresholds {
 	t := Thresholds{
 		NotStarved:        On,

@@ -85,8 +85,8 @@ func TestDefaults(t *testing.T) {
 	}{
 		{"kvm", verify.Env{}, 2000, 15, ""},
 		{"emulated", verify.Env{Emulated: true}, 3000, 35, "emulated VM (TCG)"},
-		{"debug", verify.Env{DebugBuild: true}, 3000, 35, "debug build"},
-		{"both", verify.Env{Emulated: true, DebugBuild: true}, 3000, 35, "emulated VM (TCG), debug build"},
+		{"debug", verify.Env{DebugKernel: []string{"CONFIG_KASAN"}}, 3000, 35, "debug kernel (CONFIG_KASAN)"},
+		{"both", verify.Env{Emulated: true, DebugKernel: []string{"CONFIG_PROVE_LOCKING", "CONFIG_KASAN"}}, 3000, 35, "emulated VM (TCG), debug kernel (CONFIG_PROVE_LOCKING, CONFIG_KASAN)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -96,9 +96,12 @@ type SchedReport struct {
 	ExitCode int `json:"exit_code"`
 	// OutputTail is the end of the scheduler's stdout and stderr; Dump
 	// the sched_ext lines of the kernel log and its debug dump.
-	OutputTail string   `json:"output_tail,omitempty"`
-	Dump       string   `json:"dump,omitempty"`
-	MapWrites  []string `json:"map_writes,omitempty"`
+	OutputTail string `json:"output_tail,omitempty"`
+	Dump       string `json:"dump,omitempty"`
+	// MapWrites says what each map write did; MapWriteErrors lists the
+	// ones that failed or were never done (the test ended first).
+	MapWrites      []string `json:"map_writes,omitempty"`
+	MapWriteErrors []string `json:"map_write_errors,omitempty"`
 }
 
 // Kind of a [Message].

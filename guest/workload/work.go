@@ -8,7 +8,8 @@ import (
 // WorkType names what a worker does in its loop.
 type WorkType string
 
-// Work types. The others of SPEC.md are still to come.
+// Work types. The other nine of the reference's twelve (Mixed, IoSync,
+// PipeIo, the futex, cache and sequence types) are still to come.
 const (
 	// CpuSpin burns CPU in short blocks of integer arithmetic and never
 	// blocks voluntarily. An iteration is one block.
