@@ -42,6 +42,9 @@ type AccelChoice struct {
 	// Why is one line on how the choice was made: the probe's verdict when
 	// auto mode did not pick KVM, or the setting that forced it.
 	Why string
+	// Verdict is the probe's verdict the choice rests on (nil when none
+	// was needed: TCG asked for, or no usable /dev/kvm).
+	Verdict *KVMVerdict
 }
 
 // KVMProber decides whether KVM can really run a guest, by booting one.
@@ -53,6 +56,8 @@ type KVMProber struct {
 	// CacheDir holds the verdicts; "" uses [DefaultAccelCacheDir], and a
 	// cache that cannot be written only costs a probe per process.
 	CacheDir string
+	// Reprobe ignores cached verdicts (and replaces them).
+	Reprobe bool
 
 	mu   sync.Mutex
 	memo map[string]KVMVerdict
@@ -115,12 +120,12 @@ func (p *KVMProber) Choose(ctx context.Context, requested Accel, qemu, kernel st
 		return AccelChoice{}, err
 	}
 	if v.Usable {
-		return AccelChoice{Accel: AccelKVM, Why: "KVM: a probe guest booted"}, nil
+		return AccelChoice{Accel: AccelKVM, Why: "KVM: a probe guest booted", Verdict: &v}, nil
 	}
 	if a == AccelKVM {
-		return AccelChoice{}, fmt.Errorf("%w (%s): %s; use %s=tcg, or unset it to fall back to TCG", ErrKVMUnusable, from, v.Reason, EnvAccel)
+		return AccelChoice{Verdict: &v}, fmt.Errorf("%w (%s): %s; use %s=tcg, or unset it to fall back to TCG", ErrKVMUnusable, from, v.Reason, EnvAccel)
 	}
-	return AccelChoice{Accel: AccelTCG, Why: "KVM not used: " + v.Reason}, nil
+	return AccelChoice{Accel: AccelTCG, Why: "KVM not used: " + v.Reason, Verdict: &v}, nil
 }
 
 // kvmDeviceUsable checks that /dev/kvm opens for reading and writing.
@@ -140,7 +145,7 @@ func (p *KVMProber) Verdict(ctx context.Context, qemu, kernel string) (KVMVerdic
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if v, ok := p.memo[key]; ok {
+	if v, ok := p.memo[key]; ok && !p.Reprobe {
 		v.Cached = true
 		return v, nil
 	}
@@ -151,7 +156,7 @@ func (p *KVMProber) Verdict(ctx context.Context, qemu, kernel string) (KVMVerdic
 	file := ""
 	if dir != "" {
 		file = filepath.Join(dir, "kvm-"+key+".json")
-		if b, err := os.ReadFile(file); err == nil {
+		if b, err := os.ReadFile(file); err == nil && !p.Reprobe {
 			var v KVMVerdict
 			if json.Unmarshal(b, &v) == nil {
 				p.remember(key, v)
@@ -189,13 +194,18 @@ func (p *KVMProber) remember(key string, v KVMVerdict) {
 	p.memo[key] = v
 }
 
-// verdictKey names a verdict: the host boot, and the identity (path,
-// size, modification time) of the QEMU binary and the kernel.
+// verdictKey names a verdict: the host boot, and the identity (real
+// path, size, modification time) of the QEMU binary and the kernel. The
+// real path makes Bazel's runfiles symlinks, which differ per sandbox,
+// name the same kernel.
 func verdictKey(qemu, kernel string) (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "boot %s\n", bootID())
 	for _, f := range []string{qemu, kernel} {
-		abs, err := filepath.Abs(f)
+		abs, err := filepath.EvalSymlinks(f)
+		if err == nil {
+			abs, err = filepath.Abs(abs)
+		}
 		if err != nil {
 			return "", fmt.Errorf("KVM probe: %w", err)
 		}
