@@ -16,6 +16,13 @@ const (
 	varsProfile = "llc+steal"
 )
 
+// varsSpec is the spec both tests run: its own topology is 1s2c1t.
+var varsSpec = ktstr.Spec{
+	Scheduler: &KtstrSched,
+	Sockets:   1, Cores: 2, Threads: 1,
+	DurationS: 1,
+}
+
 // checkGauntletVars checks a result against varsPreset and varsProfile.
 func checkGauntletVars(t *testing.T, res *ktstr.Result) {
 	t.Helper()
@@ -40,22 +47,14 @@ func checkGauntletVars(t *testing.T, res *ktstr.Result) {
 func TestGauntletVarsRun(t *testing.T) {
 	t.Setenv(ktstr.EnvTopology, varsPreset)
 	t.Setenv(ktstr.EnvProfile, varsProfile)
-	res := ktstr.Run(t, ktstr.Spec{
-		Scheduler: &KtstrSched,
-		Sockets:   1, Cores: 2, Threads: 1,
-		DurationS: 1,
-	})
+	res := ktstr.Run(t, varsSpec)
 	checkGauntletVars(t, res)
 }
 
 func TestGauntletVarsRunProfiles(t *testing.T) {
 	t.Setenv(ktstr.EnvTopology, varsPreset)
 	t.Setenv(ktstr.EnvProfile, varsProfile)
-	rs := ktstr.RunProfiles(t, ktstr.Spec{
-		Scheduler: &KtstrSched,
-		Sockets:   1, Cores: 2, Threads: 1,
-		DurationS: 1,
-	})
+	rs := ktstr.RunProfiles(t, varsSpec)
 	if len(rs) != 1 {
 		t.Errorf("%d profiles ran (%v), want only %s", len(rs), keys(rs), varsProfile)
 	}
