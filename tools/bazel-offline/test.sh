@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # test.sh: tests of tools/bazel and tools/bazel-offline.
 #
-#   tools/bazel-offline/test.sh          unit tests, then integration tests
-#   tools/bazel-offline/test.sh --unit   unit tests only (seconds)
+#   tools/bazel-offline/test.sh            unit tests, then integration tests
+#   tools/bazel-offline/test.sh --unit     unit tests only (seconds)
+#   tools/bazel-offline/test.sh --signals  unit tests, then only the tests
+#                                          that SIGTERM tools/bazel and
+#                                          tools/dev while a VM runs
 #
 # The unit tests need nothing. The integration tests run the real offline
 # Bazel on this workspace: they need root and the setup (built on first
@@ -228,18 +231,74 @@ integration() {
 	fi
 }
 
+# count PATTERN: how many processes' command lines match PATTERN.
+count() { pgrep -fc -- "$1" || true; }
+
+# wait_for_vm PID: wait until a QEMU runs, while PID (the command that
+# should start it) lives; false when none came.
+wait_for_vm() {
+	local i
+	for i in $(seq 1200); do
+		[ "$(count qemu-system-x86_64)" = 0 ] || return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.5
+	done
+	return 1
+}
+
+# interrupted NAME PID: SIGTERM PID once its VM runs, and check that it
+# ends within a minute leaving no QEMU, no test binary (PATTERN) and no
+# offline Bazel process (server, client or namespace) behind.
+interrupted() {
+	local name=$1 pid=$2 pattern=$3 start
+	if ! wait_for_vm "$pid"; then
+		fail "$name: a VM started" "$(tail -5 "$tmp/sig.log")"
+		kill -KILL "$pid" 2>/dev/null || true
+		return
+	fi
+	start=$SECONDS
+	kill -TERM "$pid"
+	wait "$pid" 2>/dev/null || true
+	if [ $((SECONDS - start)) -le 60 ]; then ok "$name: ends within 60s of SIGTERM"; else fail "$name: ends within 60s of SIGTERM" "took $((SECONDS - start))s"; fi
+	sleep 2
+	check "$name: no QEMU left" 0 "$(count qemu-system-x86_64)"
+	check "$name: no test binary left" 0 "$(count "$pattern")"
+	check "$name: no Bazel process left" 0 "$(count "output_user_root=$KTSTR_BAZEL_HOME/cache/output")"
+	check "$name: no mounts left on the host" "0" "$(host_mounts)"
+}
+
+signals() {
+	export KTSTR_BAZEL_HOME=${KTSTR_BAZEL_HOME:-$HOME/.cache/ktstr/bazel}
+	KTSTR_BAZEL_HOME=$(realpath -m "$KTSTR_BAZEL_HOME")
+	echo "# signals"
+	if [ "$(count qemu-system-x86_64)" != 0 ]; then
+		fail "signals: no QEMU runs before the test" "$(pgrep -fa qemu-system-x86_64)"
+		return
+	fi
+	KTSTR_BAZEL_OFFLINE=1 "$wrapper" test //examples:TestSteady --nocache_test_results >"$tmp/sig.log" 2>&1 &
+	interrupted "signals: tools/bazel test" $! "examples_test"
+	"$workspace/tools/dev" examples >"$tmp/sig.log" 2>&1 &
+	interrupted "signals: tools/dev examples" $! "examples.test"
+}
+
 echo "# unit"
 unit_split_args
 unit_mirror
 unit_paths_and_stamps
 unit_wrapper
-if [ "${1:-}" != --unit ]; then
-	if [ "$(id -u)" = 0 ]; then
-		integration
-	else
+case "${1:-}" in
+--unit) ;;
+*)
+	if [ "$(id -u)" != 0 ]; then
 		echo "# integration skipped: needs root"
+	elif [ "${1:-}" = --signals ]; then
+		signals
+	else
+		integration
+		signals
 	fi
-fi
+	;;
+esac
 failed=$(grep -c FAIL "$results" || true)
 echo "# $(grep -c ok "$results" || true) passed, $failed failed"
 [ "$failed" = 0 ]
