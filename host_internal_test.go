@@ -153,6 +153,10 @@ func TestGauntletSpec(t *testing.T) {
 	if _, _, err := gauntletSpec("TestN", narrow, env("tiny-2llc", "")); err == nil || !strings.Contains(err.Error(), "4-7 names CPUs outside the topology's 0-3") {
 		t.Errorf("cpuset 4-7 on tiny-2llc: %v, want a validation error", err)
 	}
+	// A bad declaration stays bad whatever topology replaces it.
+	if _, _, err := gauntletSpec("TestBad", Spec{Cores: -1}, env("tiny-2llc", "")); err == nil || !strings.Contains(err.Error(), "cores: must be >= 0") {
+		t.Errorf("cores = -1 under an override: %v, want a validation error", err)
+	}
 	// Without the profile variable: every profile.
 	if _, ps, err := gauntletSpec("TestW", Spec{Scheduler: sched}, env("", "")); err != nil || len(ps) != 3 {
 		t.Errorf("all profiles: %v, %v; want default, llc, llc+steal", ps, err)

@@ -146,6 +146,14 @@ func prepare(t *testing.T, spec Spec) (Spec, []Profile) {
 // the topology the VM will really have, and returns it with the profiles
 // to run: $KTSTR_PROFILE's alone, else every valid one, smallest first.
 func gauntletSpec(test string, spec Spec, getenv func(string) string) (Spec, []Profile, error) {
+	if getenv(EnvTopology) != "" {
+		// The declared topology is about to be replaced; it must still
+		// be a valid declaration.
+		own := Spec{Sockets: spec.Sockets, Cores: spec.Cores, Threads: spec.Threads, MemoryMB: spec.MemoryMB}
+		if err := own.Validate(test); err != nil {
+			return spec, nil, err
+		}
+	}
 	spec, err := applyTopologyOverride(spec, getenv(EnvTopology))
 	if err != nil {
 		return spec, nil, fmt.Errorf("ktstr: %s: %w", test, err)
