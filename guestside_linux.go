@@ -11,7 +11,6 @@ import (
 	"github.com/ktstr-go/ktstr/guest/cgroup"
 	"github.com/ktstr-go/ktstr/guest/wire"
 	"github.com/ktstr-go/ktstr/guest/workload"
-	"github.com/ktstr-go/ktstr/verify"
 )
 
 // startDelay lets every released worker see the same start time.
@@ -44,7 +43,7 @@ func runGuest(t *testing.T, spec Spec) {
 	t.Skipf("ktstr: guest side of %s done; the host gives the verdict", t.Name())
 }
 
-func runScenario(spec Spec, rep *wire.TestReport, phase func(string)) ([]verify.WorkerReport, error) {
+func runScenario(spec Spec, rep *wire.TestReport, phase func(string)) ([]wire.WorkerReport, error) {
 	mgr := cgroup.Manager{Root: guest.CgroupRoot}
 	var live []*workload.Worker
 	defer func() {
@@ -91,7 +90,7 @@ func runScenario(spec Spec, rep *wire.TestReport, phase func(string)) ([]verify.
 	phase("midpoint")
 	time.Sleep(time.Until(at.Add(dur)))
 	phase("stop")
-	reports := make([]verify.WorkerReport, 0, len(live))
+	reports := make([]wire.WorkerReport, 0, len(live))
 	for _, w := range live {
 		reports = append(reports, w.Stop())
 	}

@@ -65,9 +65,9 @@ type Result struct {
 	AccelWhy string `json:"accel_why,omitempty"`
 	Kernel   string `json:"kernel"`
 	// Guest is the guest's own view of its topology.
-	Guest   wire.GuestView        `json:"guest"`
-	Workers []verify.WorkerReport `json:"workers"`
-	Checks  []verify.CheckResult  `json:"checks"`
+	Guest   wire.GuestView       `json:"guest"`
+	Workers []wire.WorkerReport  `json:"workers"`
+	Checks  []verify.CheckResult `json:"checks"`
 	// SchedExt is the sched_ext state sampled while the workers ran.
 	SchedExt wire.SchedExtSample `json:"sched_ext"`
 	// SchedArgs is the scheduler's command line (its profile's flags,

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ktstr-go/ktstr/guest/wire"
+	"github.com/ktstr-go/ktstr/internal/stats"
 	"github.com/ktstr-go/ktstr/topology"
 )
 
@@ -59,7 +61,7 @@ func Failed(results []CheckResult) []CheckResult {
 // Evaluate runs every enabled worker-side check over the reports of one
 // scenario. th must be the merged thresholds; env says whether the default
 // limits were relaxed, so that messages can say so.
-func Evaluate(reports []WorkerReport, th Thresholds, env Env) []CheckResult {
+func Evaluate(reports []wire.WorkerReport, th Thresholds, env Env) []CheckResult {
 	out := []CheckResult{checkWorkers(reports)}
 	if len(reports) == 0 {
 		return out // the workers check has failed; the others have nothing to judge
@@ -89,7 +91,7 @@ func Evaluate(reports []WorkerReport, th Thresholds, env Env) []CheckResult {
 		out = append(out, checkThroughputCV(reports, th.MaxThroughputCV))
 	}
 	if th.MinWorkRate > 0 {
-		out = append(out, checkMinRate(reports, CheckWorkRate, "work units per CPU-second", th.MinWorkRate, WorkerReport.WorkRate))
+		out = append(out, checkMinRate(reports, CheckWorkRate, "work units per CPU-second", th.MinWorkRate, wire.WorkerReport.WorkRate))
 	}
 	if th.MaxP99WakeLatencyNs > 0 {
 		out = append(out, checkWakeP99(reports, th.MaxP99WakeLatencyNs))
@@ -98,7 +100,7 @@ func Evaluate(reports []WorkerReport, th Thresholds, env Env) []CheckResult {
 		out = append(out, checkWakeCV(reports, th.MaxWakeLatencyCV))
 	}
 	if th.MinIterationRate > 0 {
-		out = append(out, checkMinRate(reports, CheckIterRate, "iterations per second", th.MinIterationRate, WorkerReport.IterationRate))
+		out = append(out, checkMinRate(reports, CheckIterRate, "iterations per second", th.MinIterationRate, wire.WorkerReport.IterationRate))
 	}
 	if th.MaxMigrationRatio > 0 {
 		out = append(out, checkMigrationRatio(reports, th.MaxMigrationRatio))
@@ -106,29 +108,9 @@ func Evaluate(reports []WorkerReport, th Thresholds, env Env) []CheckResult {
 	return out
 }
 
-// MeanCV returns the mean and the coefficient of variation (population
-// standard deviation over the mean; 0 when the mean is 0) of xs.
-func MeanCV(xs []float64) (mean, cv float64) {
-	if len(xs) == 0 {
-		return 0, 0
-	}
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	if mean == 0 {
-		return 0, 0
-	}
-	var ss float64
-	for _, x := range xs {
-		ss += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(ss/float64(len(xs))) / mean
-}
-
 // checkThroughputCV compares work units per CPU-second across workers: a
 // high spread means some workers got less effective CPU than others.
-func checkThroughputCV(reports []WorkerReport, limit float64) CheckResult {
+func checkThroughputCV(reports []wire.WorkerReport, limit float64) CheckResult {
 	r := CheckResult{Name: CheckThroughput, Passed: true}
 	var rates []float64
 	for _, w := range reports {
@@ -141,14 +123,14 @@ func checkThroughputCV(reports []WorkerReport, limit float64) CheckResult {
 		r.Message = fmt.Sprintf("needs at least 2 workers with CPU time, got %d", len(rates))
 		return r
 	}
-	mean, cv := MeanCV(rates)
+	mean, cv := stats.MeanCV(rates)
 	r.Message = fmt.Sprintf("throughput CV %.3f (mean %.0f work units per CPU-second over %d workers), limit %.3f", cv, mean, len(rates), limit)
 	r.Passed = cv <= limit
 	return r
 }
 
 // checkMinRate fails every worker whose rate is below limit.
-func checkMinRate(reports []WorkerReport, name, unit string, limit float64, rate func(WorkerReport) float64) CheckResult {
+func checkMinRate(reports []wire.WorkerReport, name, unit string, limit float64, rate func(wire.WorkerReport) float64) CheckResult {
 	r := CheckResult{Name: name, Passed: true}
 	var bad []string
 	lo := math.Inf(1)
@@ -168,8 +150,8 @@ func checkMinRate(reports []WorkerReport, name, unit string, limit float64, rate
 	return r
 }
 
-func sleepers(reports []WorkerReport) []WorkerReport {
-	var out []WorkerReport
+func sleepers(reports []wire.WorkerReport) []wire.WorkerReport {
+	var out []wire.WorkerReport
 	for _, w := range reports {
 		if w.WakeSamples > 0 {
 			out = append(out, w)
@@ -178,7 +160,7 @@ func sleepers(reports []WorkerReport) []WorkerReport {
 	return out
 }
 
-func checkWakeP99(reports []WorkerReport, limitNs int64) CheckResult {
+func checkWakeP99(reports []wire.WorkerReport, limitNs int64) CheckResult {
 	r := CheckResult{Name: CheckWakeP99, Passed: true}
 	ws := sleepers(reports)
 	if len(ws) == 0 {
@@ -205,7 +187,7 @@ func checkWakeP99(reports []WorkerReport, limitNs int64) CheckResult {
 	return r
 }
 
-func checkWakeCV(reports []WorkerReport, limit float64) CheckResult {
+func checkWakeCV(reports []wire.WorkerReport, limit float64) CheckResult {
 	r := CheckResult{Name: CheckWakeCV, Passed: true}
 	ws := sleepers(reports)
 	if len(ws) == 0 {
@@ -231,7 +213,7 @@ func checkWakeCV(reports []WorkerReport, limit float64) CheckResult {
 }
 
 // checkMigrationRatio: migrations per iteration, per cgroup.
-func checkMigrationRatio(reports []WorkerReport, limit float64) CheckResult {
+func checkMigrationRatio(reports []wire.WorkerReport, limit float64) CheckResult {
 	r := CheckResult{Name: CheckMigration, Passed: true}
 	names, groups := byCgroup(reports)
 	var parts, bad []string
@@ -262,7 +244,7 @@ func checkMigrationRatio(reports []WorkerReport, limit float64) CheckResult {
 
 // checkWorkers fails when a worker could not run or report at all, so that
 // a broken worker never reads as a quiet pass of the other checks.
-func checkWorkers(reports []WorkerReport) CheckResult {
+func checkWorkers(reports []wire.WorkerReport) CheckResult {
 	r := CheckResult{Name: CheckWorkers, Passed: true}
 	if len(reports) == 0 {
 		r.Passed = false
@@ -284,7 +266,7 @@ func checkWorkers(reports []WorkerReport) CheckResult {
 	return r
 }
 
-func checkStarvation(reports []WorkerReport) CheckResult {
+func checkStarvation(reports []wire.WorkerReport) CheckResult {
 	r := CheckResult{Name: CheckStarvation, Passed: true}
 	var starved []string
 	minUnits := uint64(math.MaxUint64)
@@ -304,8 +286,8 @@ func checkStarvation(reports []WorkerReport) CheckResult {
 }
 
 // byCgroup groups reports by cgroup, in name order.
-func byCgroup(reports []WorkerReport) ([]string, map[string][]WorkerReport) {
-	groups := map[string][]WorkerReport{}
+func byCgroup(reports []wire.WorkerReport) ([]string, map[string][]wire.WorkerReport) {
+	groups := map[string][]wire.WorkerReport{}
 	for _, w := range reports {
 		groups[w.Cgroup] = append(groups[w.Cgroup], w)
 	}
@@ -317,7 +299,7 @@ func byCgroup(reports []WorkerReport) ([]string, map[string][]WorkerReport) {
 	return names, groups
 }
 
-func checkSpread(reports []WorkerReport, limit float64) CheckResult {
+func checkSpread(reports []wire.WorkerReport, limit float64) CheckResult {
 	r := CheckResult{Name: CheckSpread, Passed: true}
 	names, groups := byCgroup(reports)
 	var parts, bad []string
@@ -344,7 +326,7 @@ func checkSpread(reports []WorkerReport, limit float64) CheckResult {
 	return r
 }
 
-func checkGap(reports []WorkerReport, limitMs float64) CheckResult {
+func checkGap(reports []wire.WorkerReport, limitMs float64) CheckResult {
 	r := CheckResult{Name: CheckGap, Passed: true}
 	worst := reports[0]
 	var bad []string
@@ -367,7 +349,7 @@ func checkGap(reports []WorkerReport, limitMs float64) CheckResult {
 	return r
 }
 
-func checkIsolation(reports []WorkerReport) CheckResult {
+func checkIsolation(reports []wire.WorkerReport) CheckResult {
 	r := CheckResult{Name: CheckIsolation, Passed: true}
 	var bad []string
 	checked := 0

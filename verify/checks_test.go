@@ -5,13 +5,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ktstr-go/ktstr/guest/wire"
 	"github.com/ktstr-go/ktstr/verify"
 )
 
 // worker is a healthy report: it did work, was off-CPU offPct percent of
 // one second and its longest gap was gapMs on CPU 0.
-func worker(cg string, idx int, offPct float64, gapMs float64) verify.WorkerReport {
-	return verify.WorkerReport{
+func worker(cg string, idx int, offPct float64, gapMs float64) wire.WorkerReport {
+	return wire.WorkerReport{
 		Cgroup:    cg,
 		Index:     idx,
 		PID:       100 + idx,
@@ -45,20 +46,20 @@ func names(rs []verify.CheckResult) []string {
 }
 
 func TestWorkerReportNameAndOffCPU(t *testing.T) {
-	w := verify.WorkerReport{Cgroup: "cg1", Index: 3, PID: 42, WallNs: 2000, OffCPUNs: 500}
+	w := wire.WorkerReport{Cgroup: "cg1", Index: 3, PID: 42, WallNs: 2000, OffCPUNs: 500}
 	if got, want := w.Name(), "cg1[3] (pid 42)"; got != want {
 		t.Errorf("Name() = %q, want %q", got, want)
 	}
 	if got := w.OffCPUPct(); got != 25 {
 		t.Errorf("OffCPUPct() = %v, want 25", got)
 	}
-	if got := (verify.WorkerReport{OffCPUNs: 5}).OffCPUPct(); got != 0 {
+	if got := (wire.WorkerReport{OffCPUNs: 5}).OffCPUPct(); got != 0 {
 		t.Errorf("OffCPUPct() with zero wall time = %v, want 0", got)
 	}
 }
 
 func TestEvaluateHealthyScenario(t *testing.T) {
-	reports := []verify.WorkerReport{
+	reports := []wire.WorkerReport{
 		worker("cg0", 0, 10, 5), worker("cg0", 1, 20, 7),
 		worker("cg1", 0, 30, 3), worker("cg1", 1, 40, 9),
 	}
@@ -95,7 +96,7 @@ func TestEvaluateHealthyScenario(t *testing.T) {
 func TestEvaluateStarvation(t *testing.T) {
 	starved := worker("cg1", 1, 10, 1)
 	starved.WorkUnits = 0
-	reports := []verify.WorkerReport{worker("cg0", 0, 10, 1), worker("cg0", 1, 10, 1), worker("cg1", 0, 10, 1), starved}
+	reports := []wire.WorkerReport{worker("cg0", 0, 10, 1), worker("cg0", 1, 10, 1), worker("cg1", 0, 10, 1), starved}
 	env := verify.Env{}
 	r := byName(t, verify.Evaluate(reports, verify.Defaults(env), env))[verify.CheckStarvation]
 	if r.Passed {
@@ -109,7 +110,7 @@ func TestEvaluateStarvation(t *testing.T) {
 func TestEvaluateSpread(t *testing.T) {
 	tests := []struct {
 		name     string
-		reports  []verify.WorkerReport
+		reports  []wire.WorkerReport
 		limit    float64
 		pass     bool
 		contains []string
@@ -117,7 +118,7 @@ func TestEvaluateSpread(t *testing.T) {
 	}{
 		{
 			name: "within limit",
-			reports: []verify.WorkerReport{
+			reports: []wire.WorkerReport{
 				worker("a", 0, 10, 1), worker("a", 1, 24, 1),
 			},
 			limit: 15, pass: true,
@@ -125,7 +126,7 @@ func TestEvaluateSpread(t *testing.T) {
 		},
 		{
 			name: "one cgroup above the limit",
-			reports: []verify.WorkerReport{
+			reports: []wire.WorkerReport{
 				worker("fair", 0, 10, 1), worker("fair", 1, 12, 1),
 				worker("unfair", 0, 10, 1), worker("unfair", 1, 50, 1), worker("unfair", 2, 30, 1),
 			},
@@ -137,7 +138,7 @@ func TestEvaluateSpread(t *testing.T) {
 			// The spread is per cgroup: very different cgroups each of
 			// one worker have no spread at all.
 			name: "single-worker cgroups",
-			reports: []verify.WorkerReport{
+			reports: []wire.WorkerReport{
 				worker("x", 0, 0, 1), worker("y", 0, 90, 1),
 			},
 			limit: 15, pass: true,
@@ -145,19 +146,19 @@ func TestEvaluateSpread(t *testing.T) {
 		},
 		{
 			name:    "exactly at the limit",
-			reports: []verify.WorkerReport{worker("a", 0, 10, 1), worker("a", 1, 25, 1)},
+			reports: []wire.WorkerReport{worker("a", 0, 10, 1), worker("a", 1, 25, 1)},
 			limit:   15, pass: true,
 			contains: []string{"a: 15.0%"},
 		},
 		{
 			name:    "just above the limit",
-			reports: []verify.WorkerReport{worker("a", 0, 10, 1), worker("a", 1, 25.5, 1)},
+			reports: []wire.WorkerReport{worker("a", 0, 10, 1), worker("a", 1, 25.5, 1)},
 			limit:   15, pass: false,
 			contains: []string{"fairness spread above 15.0% in a: 15.5%"},
 		},
 		{
 			name:    "relaxed limit admits a wider spread",
-			reports: []verify.WorkerReport{worker("a", 0, 10, 1), worker("a", 1, 40, 1)},
+			reports: []wire.WorkerReport{worker("a", 0, 10, 1), worker("a", 1, 40, 1)},
 			limit:   35, pass: true,
 			contains: []string{"spread within 35.0%", "a: 30.0%"},
 		},
@@ -195,7 +196,7 @@ func TestEvaluateGap(t *testing.T) {
 	slow := worker("cg0", 1, 10, 2500)
 	slow.MaxGapCPU = 3
 	slow.MaxGapAtNs = 1_200_000_000
-	reports := []verify.WorkerReport{worker("cg0", 0, 10, 1999), slow, worker("cg1", 0, 10, 2000)}
+	reports := []wire.WorkerReport{worker("cg0", 0, 10, 1999), slow, worker("cg1", 0, 10, 2000)}
 	th := verify.Thresholds{NotStarved: verify.On, MaxGapMs: 2000}
 	r := byName(t, verify.Evaluate(reports, th, verify.Env{}))[verify.CheckGap]
 	if r.Passed {
@@ -207,7 +208,7 @@ func TestEvaluateGap(t *testing.T) {
 	}
 
 	// A gap exactly at the limit passes.
-	reports = []verify.WorkerReport{worker("cg1", 0, 10, 2000)}
+	reports = []wire.WorkerReport{worker("cg1", 0, 10, 2000)}
 	r = byName(t, verify.Evaluate(reports, th, verify.Env{}))[verify.CheckGap]
 	if !r.Passed {
 		t.Errorf("gap at the limit failed: %v", r)
@@ -228,14 +229,14 @@ func TestEvaluateIsolation(t *testing.T) {
 
 	tests := []struct {
 		name     string
-		reports  []verify.WorkerReport
+		reports  []wire.WorkerReport
 		pass     bool
 		contains string
 	}{
-		{"inside", []verify.WorkerReport{inside, free}, true, "1 workers stayed within their cpusets"},
-		{"outside", []verify.WorkerReport{inside, outside}, false, "llc1[1] (pid 101) ran on CPUs [1 5] outside its cpuset 2-3"},
-		{"no cpuset", []verify.WorkerReport{free}, false, "give the cgroups a cpuset"},
-		{"unreadable cpuset", []verify.WorkerReport{unreadable}, false, `bad[0] (pid 100): cpuset "3-1" unreadable`},
+		{"inside", []wire.WorkerReport{inside, free}, true, "1 workers stayed within their cpusets"},
+		{"outside", []wire.WorkerReport{inside, outside}, false, "llc1[1] (pid 101) ran on CPUs [1 5] outside its cpuset 2-3"},
+		{"no cpuset", []wire.WorkerReport{free}, false, "give the cgroups a cpuset"},
+		{"unreadable cpuset", []wire.WorkerReport{unreadable}, false, `bad[0] (pid 100): cpuset "3-1" unreadable`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -268,7 +269,7 @@ func TestEvaluateWorkersCheck(t *testing.T) {
 
 	broken := worker("cg0", 1, 0, 0)
 	broken.Error = "cannot join cgroup"
-	rs = verify.Evaluate([]verify.WorkerReport{worker("cg0", 0, 10, 1), broken}, off, verify.Env{})
+	rs = verify.Evaluate([]wire.WorkerReport{worker("cg0", 0, 10, 1), broken}, off, verify.Env{})
 	if rs[0].Passed {
 		t.Fatalf("workers check passed with a worker error: %v", rs[0])
 	}
@@ -282,7 +283,7 @@ func TestEvaluateNotStarvedOff(t *testing.T) {
 	// NotStarved off only the workers check runs.
 	bad := worker("cg0", 0, 0, 99999)
 	bad.WorkUnits = 0
-	reports := []verify.WorkerReport{bad, worker("cg0", 1, 90, 1)}
+	reports := []wire.WorkerReport{bad, worker("cg0", 1, 90, 1)}
 	th := verify.Merge(verify.Defaults(verify.Env{}), verify.Thresholds{NotStarved: verify.Off})
 	rs := verify.Evaluate(reports, th, verify.Env{})
 	if got := strings.Join(names(rs), ","); got != "workers" {
@@ -304,7 +305,7 @@ func TestEvaluateNotStarvedOff(t *testing.T) {
 }
 
 func TestEvaluateRelaxed(t *testing.T) {
-	reports := []verify.WorkerReport{worker("cg0", 0, 10, 2500), worker("cg0", 1, 40, 100)}
+	reports := []wire.WorkerReport{worker("cg0", 0, 10, 2500), worker("cg0", 1, 40, 100)}
 	emu := verify.Env{Emulated: true}
 	tests := []struct {
 		name          string

@@ -1,19 +1,20 @@
 package verify
 
 import (
+	"github.com/ktstr-go/ktstr/guest/wire"
 	"strings"
 	"testing"
 )
 
 func TestThroughputCV(t *testing.T) {
-	even := []WorkerReport{
+	even := []wire.WorkerReport{
 		{Cgroup: "a", Index: 0, WorkUnits: 1000, CPUTimeNs: 1e9},
 		{Cgroup: "a", Index: 1, WorkUnits: 1000, CPUTimeNs: 1e9},
 	}
 	if r := checkThroughputCV(even, 0.1); !r.Passed || !strings.Contains(r.Message, "CV 0.000") {
 		t.Errorf("even workers: %v", r)
 	}
-	uneven := []WorkerReport{
+	uneven := []wire.WorkerReport{
 		{Cgroup: "a", Index: 0, WorkUnits: 1000, CPUTimeNs: 1e9},
 		{Cgroup: "a", Index: 1, WorkUnits: 3000, CPUTimeNs: 1e9},
 	}
@@ -27,7 +28,7 @@ func TestThroughputCV(t *testing.T) {
 }
 
 func TestMinRates(t *testing.T) {
-	ws := []WorkerReport{
+	ws := []wire.WorkerReport{
 		{Cgroup: "a", Index: 0, PID: 7, WorkUnits: 500, Iterations: 50, CPUTimeNs: 1e9, WallNs: 2e9},
 		{Cgroup: "a", Index: 1, PID: 8, WorkUnits: 2000, Iterations: 400, CPUTimeNs: 1e9, WallNs: 2e9},
 	}
@@ -53,7 +54,7 @@ func TestMinRates(t *testing.T) {
 }
 
 func TestWakeLatency(t *testing.T) {
-	ws := []WorkerReport{
+	ws := []wire.WorkerReport{
 		{Cgroup: "b", Index: 0, WakeSamples: 100, WakeLatencyP99Ns: 300_000, WakeLatencyCV: 0.5},
 		{Cgroup: "b", Index: 1, WakeSamples: 100, WakeLatencyP99Ns: 900_000, WakeLatencyCV: 2.5},
 		{Cgroup: "c", Index: 0}, // a spinner: no samples, not judged
@@ -73,7 +74,7 @@ func TestWakeLatency(t *testing.T) {
 }
 
 func TestMigrationRatio(t *testing.T) {
-	ws := []WorkerReport{
+	ws := []wire.WorkerReport{
 		{Cgroup: "calm", Migrations: 1, Iterations: 1000},
 		{Cgroup: "calm", Migrations: 1, Iterations: 1000},
 		{Cgroup: "wild", Migrations: 700, Iterations: 1000},

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
-
-	"github.com/ktstr-go/ktstr/verify"
 )
 
 // PortName is the name of the virtio-serial port that carries results.
@@ -165,8 +163,8 @@ type TestResult struct {
 
 // TestReport is what the test binary writes in the guest.
 type TestReport struct {
-	Test    string                `json:"test"`
-	Workers []verify.WorkerReport `json:"workers"`
+	Test    string         `json:"test"`
+	Workers []WorkerReport `json:"workers"`
 	// Phases records when the scenario's steps happened.
 	Phases []Phase `json:"phases,omitempty"`
 	// SchedExt is the sched_ext state sampled while the workers ran.

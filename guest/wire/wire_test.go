@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ktstr-go/ktstr/guest/wire"
-	"github.com/ktstr-go/ktstr/verify"
 )
 
 func sampleMessages() []wire.Message {
@@ -44,7 +43,7 @@ func sampleMessages() []wire.Message {
 				OutputTail: "--- FAIL: TestX\n",
 				Report: &wire.TestReport{
 					Test: "TestX/sub",
-					Workers: []verify.WorkerReport{{
+					Workers: []wire.WorkerReport{{
 						Cgroup: "cg0", Index: 1, PID: 77, Work: "CpuSpin",
 						WorkUnits: 12, Iterations: 3, WallNs: 1e9, CPUTimeNs: 9e8,
 						OffCPUNs: 1e8, RunDelayNs: 5e7, Timeslices: 40,

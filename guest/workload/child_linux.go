@@ -17,8 +17,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ktstr-go/ktstr/guest/wire"
+	"github.com/ktstr-go/ktstr/internal/stats"
 	"github.com/ktstr-go/ktstr/topology"
-	"github.com/ktstr-go/ktstr/verify"
 )
 
 // EnvWorker carries the worker's JSON [Spec]; its presence makes
@@ -53,7 +54,7 @@ func MaybeRunWorker() {
 func runWorker(raw string) int {
 	out := json.NewEncoder(os.Stdout)
 	fail := func(format string, a ...any) int {
-		out.Encode(verify.WorkerReport{Error: fmt.Sprintf(format, a...)})
+		out.Encode(wire.WorkerReport{Error: fmt.Sprintf(format, a...)})
 		return 1
 	}
 	var spec Spec
@@ -86,7 +87,7 @@ func runWorker(raw string) int {
 	}
 
 	before := readThreadStats()
-	var rep verify.WorkerReport
+	var rep wire.WorkerReport
 	switch spec.Work {
 	case Bursty:
 		rep = bursty(&stopped, startAt, time.Duration(spec.BurstMs)*time.Millisecond, time.Duration(spec.SleepMs)*time.Millisecond)
@@ -124,7 +125,7 @@ var sink uint64
 // and the CPUs seen. Wall time and the first gap count from the common
 // start time, so a worker that starts late shows it.
 type progress struct {
-	rep   verify.WorkerReport
+	rep   wire.WorkerReport
 	start time.Time
 	last  time.Time
 	cpus  map[int]bool
@@ -162,7 +163,7 @@ func (p *progress) mark(now time.Time) {
 	}
 }
 
-func (p *progress) finish() verify.WorkerReport {
+func (p *progress) finish() wire.WorkerReport {
 	sink = p.x
 	p.rep.WallNs = uint64(time.Since(p.start))
 	for c := range p.cpus {
@@ -174,7 +175,7 @@ func (p *progress) finish() verify.WorkerReport {
 
 // spin runs CpuSpin (or YieldHeavy) until stopped is set; an iteration is
 // one block of work.
-func spin(stopped *atomic.Bool, start time.Time, yield bool) verify.WorkerReport {
+func spin(stopped *atomic.Bool, start time.Time, yield bool) wire.WorkerReport {
 	p := newProgress(start)
 	for !stopped.Load() {
 		p.unit()
@@ -192,7 +193,7 @@ const maxWakeSamples = 1 << 16
 // bursty spins for burst, sleeps for sleep, and records how late every
 // wake-up came. A sleep is not a scheduling gap, so the gap clock
 // restarts at the intended wake-up time.
-func bursty(stopped *atomic.Bool, start time.Time, burst, sleep time.Duration) verify.WorkerReport {
+func bursty(stopped *atomic.Bool, start time.Time, burst, sleep time.Duration) wire.WorkerReport {
 	p := newProgress(start)
 	var lat []float64
 	for !stopped.Load() {
@@ -222,7 +223,7 @@ func bursty(stopped *atomic.Bool, start time.Time, burst, sleep time.Duration) v
 		sort.Float64s(lat)
 		rep.WakeSamples = uint64(len(lat))
 		rep.WakeLatencyP99Ns = uint64(lat[(len(lat)*99)/100])
-		mean, cv := verify.MeanCV(lat)
+		mean, cv := stats.MeanCV(lat)
 		rep.WakeLatencyMeanNs = mean
 		if mean > 0 {
 			rep.WakeLatencyCV = cv

@@ -5,7 +5,7 @@
 // inside its cgroup. Starting is two-phase: [Start] forks the child
 // directly into its cgroup (clone3 with CLONE_INTO_CGROUP) and waits until
 // it reports ready; [Worker.Go] then releases it at a common start time.
-// [Worker.Stop] signals it (SIGUSR1) and reads its [verify.WorkerReport]:
+// [Worker.Stop] signals it (SIGUSR1) and reads its [wire.WorkerReport]:
 // work units, CPU time and run delay from schedstat, wall and off-CPU
 // time, migrations, the CPUs it ran on and its longest scheduling gap.
 //

@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/ktstr-go/ktstr/verify"
+	"github.com/ktstr-go/ktstr/guest/wire"
 )
 
 // Worker is a live worker process.
@@ -85,8 +85,8 @@ func (w *Worker) Go(at time.Time) error {
 // Stop signals the worker and returns its report. A worker that died or
 // reported nothing yields a report whose Error says why, so the verdict
 // never silently loses it.
-func (w *Worker) Stop() verify.WorkerReport {
-	rep := verify.WorkerReport{Cgroup: w.Spec.Cgroup, Index: w.Spec.Index, PID: w.cmd.Process.Pid}
+func (w *Worker) Stop() wire.WorkerReport {
+	rep := wire.WorkerReport{Cgroup: w.Spec.Cgroup, Index: w.Spec.Index, PID: w.cmd.Process.Pid}
 	if err := w.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
 		rep.Error = fmt.Sprintf("signalling stop: %v", err)
 	}
