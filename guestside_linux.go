@@ -70,6 +70,7 @@ func runScenario(spec Spec, rep *wire.TestReport, phase func(string)) ([]wire.Wo
 				Cgroup: c.Name, CgroupDir: dir, Index: i, Work: c.Work,
 				AllowedCPUs: allowed, Affinity: c.Affinity,
 				BurstMs: c.BurstMs, SleepMs: c.SleepMs,
+				Policy: c.Policy, Priority: c.Priority,
 			})
 			if err != nil {
 				return nil, err

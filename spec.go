@@ -24,6 +24,19 @@ const (
 // WorkType names what a worker does.
 type WorkType = workload.WorkType
 
+// Policy is a worker's scheduling policy.
+type Policy = workload.Policy
+
+// Scheduling policies of workers (CgroupDef.Policy); fifo and rr take a
+// Priority from 1 to 99.
+const (
+	PolicyNormal = workload.PolicyNormal
+	PolicyBatch  = workload.PolicyBatch
+	PolicyIdle   = workload.PolicyIdle
+	PolicyFIFO   = workload.PolicyFIFO
+	PolicyRR     = workload.PolicyRR
+)
+
 // Work types.
 const (
 	CpuSpin    = workload.CpuSpin
@@ -115,6 +128,10 @@ type CgroupDef struct {
 	Affinity string
 	// BurstMs and SleepMs shape Bursty work.
 	BurstMs, SleepMs int
+	// Policy is the workers' scheduling policy ("" is normal); Priority
+	// their real-time priority, 1 to 99, for PolicyFIFO and PolicyRR.
+	Policy   Policy
+	Priority int
 }
 
 // Toggle is an on/off attribute that can be left to a default.
@@ -296,6 +313,9 @@ func (s Spec) Validate(test string) error {
 		}
 		if err := (workload.Spec{Work: c.Work, BurstMs: c.BurstMs, SleepMs: c.SleepMs}).Validate(); err != nil {
 			bad(where+".work", "%v", err)
+		}
+		if err := workload.ValidatePolicy(c.Policy, c.Priority); err != nil {
+			bad(where+".policy", "%v", err)
 		}
 		for _, l := range []struct{ attr, v string }{{"cpuset", c.Cpuset}, {"affinity", c.Affinity}} {
 			if l.v == "" {

@@ -214,6 +214,21 @@ func TestSpecValidateRejects(t *testing.T) {
 			Spec{Verify: Verify{MaxSpreadPct: 101}},
 			[]string{"verify:", "max_spread_pct = 101"},
 		},
+		{
+			"real-time policy without a priority",
+			Spec{Cgroups: []CgroupDef{{Name: "rt", Policy: PolicyFIFO}}},
+			[]string{"cgroups[0].policy: policy fifo needs a priority from 1 to 99, got 0"},
+		},
+		{
+			"priority for a fair policy",
+			Spec{Cgroups: []CgroupDef{{Name: "b", Policy: PolicyBatch, Priority: 3}}},
+			[]string{"cgroups[0].policy: policy batch takes no priority"},
+		},
+		{
+			"unknown policy",
+			Spec{Cgroups: []CgroupDef{{Name: "d", Policy: "deadline"}}},
+			[]string{`unknown scheduling policy "deadline"`},
+		},
 		// Nothing accepted without effect.
 		{
 			"extra_sched_args under EEVDF",

@@ -43,6 +43,10 @@ type WorkerReport struct {
 
 	// AllowedCPUs is the cpuset the worker was confined to ("" = any).
 	AllowedCPUs string `json:"allowed_cpus,omitempty"`
+	// Policy and Priority are the scheduling policy and real-time
+	// priority the kernel reported for the worker's thread.
+	Policy   string `json:"policy,omitempty"`
+	Priority int    `json:"priority,omitempty"`
 
 	Error string `json:"error,omitempty"`
 }

@@ -66,6 +66,10 @@ func runWorker(raw string) int {
 			return fail("worker: %v", err)
 		}
 	}
+	policy, priority, err := applyPolicy(spec.Policy, spec.Priority)
+	if err != nil {
+		return fail("worker: %v", err)
+	}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGUSR1, syscall.SIGTERM)
 	var stopped atomic.Bool
@@ -104,6 +108,7 @@ func runWorker(raw string) int {
 		rep.Work = string(CpuSpin)
 	}
 	rep.AllowedCPUs = spec.AllowedCPUs
+	rep.Policy, rep.Priority = string(policy), priority
 	rep.CPUTimeNs = after.runtime - before.runtime
 	rep.RunDelayNs = after.runDelay - before.runDelay
 	rep.Timeslices = after.slices - before.slices

@@ -60,6 +60,10 @@ type Spec struct {
 	// BurstMs and SleepMs shape Bursty work.
 	BurstMs int `json:"burst_ms,omitempty"`
 	SleepMs int `json:"sleep_ms,omitempty"`
+	// Policy and Priority are the worker's scheduling policy ("" is
+	// normal) and its real-time priority (fifo and rr only).
+	Policy   Policy `json:"policy,omitempty"`
+	Priority int    `json:"priority,omitempty"`
 }
 
 // Validate checks the spec's work parameters.
@@ -73,5 +77,5 @@ func (s Spec) Validate() error {
 	if s.BurstMs < 0 || s.SleepMs < 0 {
 		return fmt.Errorf("burst_ms and sleep_ms must be >= 0 (got %d, %d)", s.BurstMs, s.SleepMs)
 	}
-	return nil
+	return ValidatePolicy(s.Policy, s.Priority)
 }
