@@ -65,18 +65,19 @@ func runScenario(spec Spec, rep *wire.TestReport, phase func(string)) ([]wire.Wo
 				return nil, err
 			}
 		}
-		for i := range c.Workers {
-			w, err := workload.Start(workload.Spec{
-				Cgroup: c.Name, CgroupDir: dir, Index: i, Work: c.Work,
+		specs := make([]workload.Spec, c.Workers)
+		for i := range specs {
+			specs[i] = workload.Spec{
+				Cgroup: c.Name, CgroupDir: dir, Index: i, Work: c.Work, Params: c.params(),
 				AllowedCPUs: allowed, Affinity: c.Affinity,
-				BurstMs: c.BurstMs, SleepMs: c.SleepMs,
 				Policy: c.Policy, Priority: c.Priority,
-			})
-			if err != nil {
-				return nil, err
 			}
-			live = append(live, w)
 		}
+		ws, err := startWorkers(specs)
+		if err != nil {
+			return nil, err
+		}
+		live = append(live, ws...)
 	}
 	phase("workers-ready")
 	at := time.Now().Add(startDelay)
@@ -91,13 +92,48 @@ func runScenario(spec Spec, rep *wire.TestReport, phase func(string)) ([]wire.Wo
 	phase("midpoint")
 	time.Sleep(time.Until(at.Add(dur)))
 	phase("stop")
+	// Every worker is told first: one of a group keeps working with its
+	// partners until it is.
+	for _, w := range live {
+		w.Signal()
+	}
 	reports := make([]wire.WorkerReport, 0, len(live))
 	for _, w := range live {
-		reports = append(reports, w.Stop())
+		reports = append(reports, w.Collect())
 	}
 	live = nil
 	phase("stopped")
 	return reports, nil
+}
+
+// startWorkers starts one cgroup's workers: one by one, or group by group
+// (runs of consecutive indices) for the grouped work types.
+func startWorkers(specs []workload.Spec) ([]*workload.Worker, error) {
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	g := workload.GroupSize(specs[0].Work, specs[0].Params.WithDefaults(specs[0].Work))
+	var out []*workload.Worker
+	for i := 0; i < len(specs); i += g {
+		var ws []*workload.Worker
+		var err error
+		if g == 1 {
+			var w *workload.Worker
+			if w, err = workload.Start(specs[i]); err == nil {
+				ws = []*workload.Worker{w}
+			}
+		} else {
+			ws, err = workload.StartGroup(specs[i:min(i+g, len(specs))])
+		}
+		if err != nil {
+			for _, w := range out {
+				w.Kill()
+			}
+			return nil, err
+		}
+		out = append(out, ws...)
+	}
+	return out, nil
 }
 
 func sampleSchedExt() wire.SchedExtSample {

@@ -170,7 +170,7 @@ func TestSpecValidateSchedulerAttributes(t *testing.T) {
 		{"map write without map", Spec{Scheduler: sc, BpfMapWrite: &BpfMapWrite{}}, "bpf_map_write.map"},
 		{"negative watchdog", Spec{WatchdogTimeoutS: -1}, "watchdog_timeout_s"},
 		{"negative replicas", Spec{Replicas: -2}, "replicas"},
-		{"bursty without shape", Spec{Cgroups: []CgroupDef{{Name: "b", Work: Bursty}}}, "Bursty needs burst_ms"},
+		{"bursty with a negative burst", Spec{Cgroups: []CgroupDef{{Name: "b", Work: Bursty, BurstMs: -1}}}, "burst_ms must be >= 0"},
 		{"bad scheduler", Spec{Scheduler: &Scheduler{Name: "x", Flags: []Flag{{Name: "a", Requires: []string{"zz"}}}}}, "scheduler"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -37,11 +37,31 @@ const (
 	PolicyRR     = workload.PolicyRR
 )
 
-// Work types.
+// The work types (see the workload package for what each does).
 const (
-	CpuSpin    = workload.CpuSpin
-	YieldHeavy = workload.YieldHeavy
-	Bursty     = workload.Bursty
+	CpuSpin       = workload.CpuSpin
+	YieldHeavy    = workload.YieldHeavy
+	Mixed         = workload.Mixed
+	IoSync        = workload.IoSync
+	Bursty        = workload.Bursty
+	PipeIo        = workload.PipeIo
+	FutexPingPong = workload.FutexPingPong
+	CachePressure = workload.CachePressure
+	CacheYield    = workload.CacheYield
+	CachePipe     = workload.CachePipe
+	FutexFanOut   = workload.FutexFanOut
+	Sequence      = workload.Sequence
+)
+
+// Phase is one step of a Sequence worker: Kind for Ms milliseconds.
+type Phase = workload.Phase
+
+// Sequence phase kinds.
+const (
+	PhaseSpin  = workload.PhaseSpin
+	PhaseSleep = workload.PhaseSleep
+	PhaseYield = workload.PhaseYield
+	PhaseIo    = workload.PhaseIo
 )
 
 // Defaults of the attributes (docs/guide.md, "Attributes").
@@ -126,12 +146,33 @@ type CgroupDef struct {
 	Cpuset string
 	// Affinity pins every worker to a cpulist with sched_setaffinity.
 	Affinity string
-	// BurstMs and SleepMs shape Bursty work.
-	BurstMs, SleepMs int
+	// The work parameters; zero means the default (docs/reference.md,
+	// "Work types"): BurstMs, SleepMs (Bursty: 50, 100); BurstIters
+	// (PipeIo, CachePipe: 1024); SpinIters (FutexPingPong, FutexFanOut:
+	// 1024); SizeKB, Stride (CachePressure, CacheYield: 32, 64; CachePipe:
+	// SizeKB); FanOut (FutexFanOut: 4); Phases (Sequence, required).
+	BurstMs, SleepMs      int
+	BurstIters, SpinIters int
+	SizeKB, Stride        int
+	FanOut                int
+	Phases                []Phase
 	// Policy is the workers' scheduling policy ("" is normal); Priority
 	// their real-time priority, 1 to 99, for PolicyFIFO and PolicyRR.
 	Policy   Policy
 	Priority int
+}
+
+// params are the cgroup's work parameters.
+func (c CgroupDef) params() workload.Params {
+	return workload.Params{
+		BurstMs: c.BurstMs, SleepMs: c.SleepMs, BurstIters: c.BurstIters, SpinIters: c.SpinIters,
+		SizeKB: c.SizeKB, Stride: c.Stride, FanOut: c.FanOut, Phases: c.Phases,
+	}
+}
+
+func (c *CgroupDef) setParams(p workload.Params) {
+	c.BurstMs, c.SleepMs, c.BurstIters, c.SpinIters = p.BurstMs, p.SleepMs, p.BurstIters, p.SpinIters
+	c.SizeKB, c.Stride, c.FanOut, c.Phases = p.SizeKB, p.Stride, p.FanOut, p.Phases
 }
 
 // Toggle is an on/off attribute that can be left to a default.
@@ -222,6 +263,7 @@ func (s Spec) Resolved() Spec {
 		if c.Work == "" {
 			c.Work = CpuSpin
 		}
+		c.setParams(c.params().WithDefaults(c.Work))
 	}
 	return s
 }
@@ -311,8 +353,10 @@ func (s Spec) Validate(test string) error {
 		if c.Workers < 0 {
 			bad(where+".workers", "must be >= 0, got %d", c.Workers)
 		}
-		if err := (workload.Spec{Work: c.Work, BurstMs: c.BurstMs, SleepMs: c.SleepMs}).Validate(); err != nil {
+		if err := (workload.Spec{Work: c.Work, Params: c.params()}).Validate(); err != nil {
 			bad(where+".work", "%v", err)
+		} else if err := workload.ValidateGroups(c.Work, c.params(), c.Workers); err != nil {
+			bad(where+".workers", "%v", err)
 		}
 		if err := workload.ValidatePolicy(c.Policy, c.Priority); err != nil {
 			bad(where+".policy", "%v", err)

@@ -229,6 +229,52 @@ func TestSpecValidateRejects(t *testing.T) {
 			Spec{Cgroups: []CgroupDef{{Name: "d", Policy: "deadline"}}},
 			[]string{`unknown scheduling policy "deadline"`},
 		},
+		// Work types that run in groups.
+		{
+			"PipeIo pairs",
+			Spec{Cgroups: []CgroupDef{{Name: "p", Work: PipeIo, Workers: 3}}},
+			[]string{"cgroups[0].workers: work type PipeIo runs in groups of 2 workers, so the worker count must be a multiple of 2, got 3"},
+		},
+		{
+			"FutexPingPong pairs",
+			Spec{Cgroups: []CgroupDef{{Name: "f", Work: FutexPingPong, Workers: 1}}},
+			[]string{"cgroups[0].workers: work type FutexPingPong runs in groups of 2", "got 1"},
+		},
+		{
+			"CachePipe pairs",
+			Spec{Cgroups: []CgroupDef{{Name: "c", Work: CachePipe, Workers: 5}}},
+			[]string{"cgroups[0].workers: work type CachePipe runs in groups of 2", "got 5"},
+		},
+		{
+			"FutexFanOut groups of 1+fan_out (default 4)",
+			Spec{Cgroups: []CgroupDef{{Name: "f", Work: FutexFanOut, Workers: 4}}},
+			[]string{"cgroups[0].workers: work type FutexFanOut runs in groups of 5", "multiple of 5, got 4"},
+		},
+		{
+			"FutexFanOut groups of 1+fan_out",
+			Spec{Cgroups: []CgroupDef{{Name: "f", Work: FutexFanOut, FanOut: 2, Workers: 4}}},
+			[]string{"work type FutexFanOut runs in groups of 3", "got 4"},
+		},
+		{
+			"Sequence without phases",
+			Spec{Cgroups: []CgroupDef{{Name: "s", Work: Sequence}}},
+			[]string{"cgroups[0].work: work type Sequence needs at least one phase"},
+		},
+		{
+			"Sequence with a bad phase",
+			Spec{Cgroups: []CgroupDef{{Name: "s", Work: Sequence, Phases: []Phase{{Kind: "nap", Ms: 5}, {Kind: PhaseSpin}}}}},
+			[]string{`phases[0]: unknown phase kind "nap"`, "phases[1]: ms must be > 0, got 0"},
+		},
+		{
+			"phases on another work type",
+			Spec{Cgroups: []CgroupDef{{Name: "s", Phases: []Phase{{Kind: PhaseSpin, Ms: 5}}}}},
+			[]string{"phases are for work type Sequence, not CpuSpin"},
+		},
+		{
+			"negative work parameter",
+			Spec{Cgroups: []CgroupDef{{Name: "c", Work: CachePressure, SizeKB: -1}}},
+			[]string{"size_kb must be >= 0"},
+		},
 		// Nothing accepted without effect.
 		{
 			"extra_sched_args under EEVDF",

@@ -165,7 +165,7 @@ func checkWakeP99(reports []wire.WorkerReport, limitNs int64) CheckResult {
 	ws := sleepers(reports)
 	if len(ws) == 0 {
 		r.Passed = false
-		r.Message = "no worker recorded wake-ups: wake latency needs a work type that sleeps (Bursty)"
+		r.Message = "no worker recorded wake-ups: wake latency needs a blocking work type (Bursty, IoSync, PipeIo, the futex types, ...)"
 		return r
 	}
 	var bad []string
@@ -192,7 +192,7 @@ func checkWakeCV(reports []wire.WorkerReport, limit float64) CheckResult {
 	ws := sleepers(reports)
 	if len(ws) == 0 {
 		r.Passed = false
-		r.Message = "no worker recorded wake-ups: wake latency needs a work type that sleeps (Bursty)"
+		r.Message = "no worker recorded wake-ups: wake latency needs a blocking work type (Bursty, IoSync, PipeIo, the futex types, ...)"
 		return r
 	}
 	var bad []string

@@ -34,8 +34,9 @@ type WorkerReport struct {
 	MaxGapCPU  int    `json:"max_gap_cpu"`
 	MaxGapAtNs uint64 `json:"max_gap_at_ns"`
 
-	// Wake latency of workers that sleep (Bursty): how late they ran
-	// after their sleep should have ended, over WakeSamples wake-ups.
+	// Wake latency of workers that block (Bursty, IoSync, PipeIo, ...):
+	// how late they ran after the wake-up was due, over WakeSamples
+	// wake-ups (the p99, mean and CV of at most 65536 kept samples).
 	WakeSamples       uint64  `json:"wake_samples,omitempty"`
 	WakeLatencyP99Ns  uint64  `json:"wake_latency_p99_ns,omitempty"`
 	WakeLatencyMeanNs float64 `json:"wake_latency_mean_ns,omitempty"`

@@ -18,7 +18,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ktstr-go/ktstr/guest/wire"
-	"github.com/ktstr-go/ktstr/internal/stats"
 	"github.com/ktstr-go/ktstr/topology"
 )
 
@@ -91,14 +90,9 @@ func runWorker(raw string) int {
 	}
 
 	before := readThreadStats()
-	var rep wire.WorkerReport
-	switch spec.Work {
-	case Bursty:
-		rep = bursty(&stopped, startAt, time.Duration(spec.BurstMs)*time.Millisecond, time.Duration(spec.SleepMs)*time.Millisecond)
-	case YieldHeavy:
-		rep = spin(&stopped, startAt, true)
-	default:
-		rep = spin(&stopped, startAt, false)
+	rep, err := work(spec, &stopped, startAt)
+	if err != nil {
+		return fail("worker: %v", err)
 	}
 	after := readThreadStats()
 
@@ -136,6 +130,7 @@ type progress struct {
 	cpus  map[int]bool
 	n     uint64
 	x     uint64
+	lat   samples
 }
 
 func newProgress(start time.Time) *progress {
@@ -175,7 +170,38 @@ func (p *progress) finish() wire.WorkerReport {
 		p.rep.CPUsUsed = append(p.rep.CPUsUsed, c)
 	}
 	sort.Ints(p.rep.CPUsUsed)
+	p.lat.fill(&p.rep)
 	return p.rep
+}
+
+// work runs spec's work type until stopped is set.
+func work(spec Spec, stopped *atomic.Bool, start time.Time) (wire.WorkerReport, error) {
+	prm := spec.Params.WithDefaults(spec.Work)
+	switch spec.Work {
+	case YieldHeavy:
+		return spin(stopped, start, true), nil
+	case Mixed:
+		return mixed(stopped, start), nil
+	case IoSync:
+		return ioSync(stopped, start)
+	case Bursty:
+		return bursty(stopped, start, time.Duration(prm.BurstMs)*time.Millisecond, time.Duration(prm.SleepMs)*time.Millisecond), nil
+	case PipeIo:
+		return pipeIO(stopped, start, prm, false), nil
+	case CachePipe:
+		return pipeIO(stopped, start, prm, true), nil
+	case FutexPingPong:
+		return futexPingPong(stopped, start, prm, spec.Member)
+	case CachePressure:
+		return cachePressure(stopped, start, prm, false), nil
+	case CacheYield:
+		return cachePressure(stopped, start, prm, true), nil
+	case FutexFanOut:
+		return futexFanOut(stopped, start, prm, spec.Member)
+	case Sequence:
+		return sequence(stopped, start, prm)
+	}
+	return spin(stopped, start, false), nil
 }
 
 // spin runs CpuSpin (or YieldHeavy) until stopped is set; an iteration is
@@ -192,15 +218,10 @@ func spin(stopped *atomic.Bool, start time.Time, yield bool) wire.WorkerReport {
 	return p.finish()
 }
 
-// maxWakeSamples bounds the memory of wake latency samples.
-const maxWakeSamples = 1 << 16
-
-// bursty spins for burst, sleeps for sleep, and records how late every
-// wake-up came. A sleep is not a scheduling gap, so the gap clock
-// restarts at the intended wake-up time.
+// bursty spins for burst, then sleeps for sleep; every wake-up's
+// lateness is a sample.
 func bursty(stopped *atomic.Bool, start time.Time, burst, sleep time.Duration) wire.WorkerReport {
 	p := newProgress(start)
-	var lat []float64
 	for !stopped.Load() {
 		end := time.Now().Add(burst)
 		for !stopped.Load() && time.Now().Before(end) {
@@ -209,32 +230,10 @@ func bursty(stopped *atomic.Bool, start time.Time, burst, sleep time.Duration) w
 		if stopped.Load() {
 			break
 		}
-		due := time.Now().Add(sleep)
-		// A raw nanosleep blocks this thread itself; time.Sleep would make
-		// the Go runtime's timer threads part of the measured wake-up.
-		ts := unix.NsecToTimespec(int64(sleep))
-		for unix.Nanosleep(&ts, &ts) == unix.EINTR {
-		}
-		now := time.Now()
-		if len(lat) < maxWakeSamples {
-			lat = append(lat, float64(now.Sub(due)))
-		}
-		p.last = due
-		p.mark(now)
+		p.sleepFor(sleep)
 		p.rep.Iterations++
 	}
-	rep := p.finish()
-	if len(lat) > 0 {
-		sort.Float64s(lat)
-		rep.WakeSamples = uint64(len(lat))
-		rep.WakeLatencyP99Ns = uint64(lat[(len(lat)*99)/100])
-		mean, cv := stats.MeanCV(lat)
-		rep.WakeLatencyMeanNs = mean
-		if mean > 0 {
-			rep.WakeLatencyCV = cv
-		}
-	}
-	return rep
+	return p.finish()
 }
 
 func getcpu() int {

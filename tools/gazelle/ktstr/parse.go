@@ -22,8 +22,10 @@ const (
 	workloadImportPath = "github.com/ktstr-go/ktstr/guest/workload"
 )
 
-// Work types (ktstr.CpuSpin, ...): their values are their names.
-var knownWorkTypes = []string{"CpuSpin", "YieldHeavy", "Bursty"}
+// Work types (ktstr.CpuSpin, ...): their values are their names. The
+// extension does not import the guest's workload package; a test checks
+// that this list is workload.WorkTypes().
+var knownWorkTypes = []string{"CpuSpin", "YieldHeavy", "Mixed", "IoSync", "Bursty", "PipeIo", "FutexPingPong", "CachePressure", "CacheYield", "CachePipe", "FutexFanOut", "Sequence"}
 
 const defaultWorkType = "CpuSpin"
 
