@@ -3,18 +3,18 @@ package ktstr
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/ktstr-go/ktstr/guest"
 	"github.com/ktstr-go/ktstr/guest/cgroup"
+	"github.com/ktstr-go/ktstr/guest/scenario"
+	"github.com/ktstr-go/ktstr/guest/sysinfo"
 	"github.com/ktstr-go/ktstr/guest/wire"
-	"github.com/ktstr-go/ktstr/guest/workload"
 )
-
-// startDelay lets every released worker see the same start time.
-const startDelay = 50 * time.Millisecond
 
 // runGuest runs the scenario of spec inside the VM and writes the report
 // for init to send. It ends the test with SkipNow: the verdict is the
@@ -24,15 +24,52 @@ func runGuest(t *testing.T, spec Spec) {
 		t.Skipf("ktstr: this VM runs %s", want)
 	}
 	rep := wire.TestReport{Test: t.Name()}
+	var mu sync.Mutex
 	start := time.Now()
 	phase := func(name string) {
+		mu.Lock()
+		defer mu.Unlock()
 		rep.Phases = append(rep.Phases, wire.Phase{Name: name, AtMs: float64(time.Since(start).Microseconds()) / 1000})
 	}
-	workers, err := runScenario(spec, &rep, phase)
+	eng, err := newEngine(spec)
+	if err == nil {
+		defer eng.Close()
+		eng.OnEvent = func(tl []wire.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			partial := rep
+			partial.Timeline = tl
+			partial.Errors = append(slices.Clip(partial.Errors), "incomplete: the test did not finish (timeline so far)")
+			if b, err := json.Marshal(partial); err == nil {
+				os.WriteFile(os.Getenv(wire.EnvResult), b, 0o644)
+			}
+		}
+		dur := time.Duration(spec.DurationS) * time.Second
+		eng.OnPhase = func(name string) {
+			phase(name)
+			if name == "workers-ready" {
+				go func() {
+					time.Sleep(startDelay + dur/2)
+					s := sampleSchedExt()
+					mu.Lock()
+					rep.SchedExt = s
+					mu.Unlock()
+					phase("midpoint")
+				}()
+			}
+		}
+		var workers []wire.WorkerReport
+		workers, err = eng.Run(spec.steps())
+		mu.Lock()
+		rep.Workers = workers
+		rep.Timeline = eng.Timeline()
+		mu.Unlock()
+	}
+	mu.Lock()
+	defer mu.Unlock()
 	if err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
 	}
-	rep.Workers = workers
 	b, err := json.Marshal(rep)
 	if err != nil {
 		t.Fatalf("ktstr: encoding report: %v", err)
@@ -43,97 +80,27 @@ func runGuest(t *testing.T, spec Spec) {
 	t.Skipf("ktstr: guest side of %s done; the host gives the verdict", t.Name())
 }
 
-func runScenario(spec Spec, rep *wire.TestReport, phase func(string)) ([]wire.WorkerReport, error) {
-	mgr := cgroup.Manager{Root: guest.CgroupRoot}
-	var live []*workload.Worker
-	defer func() {
-		for _, w := range live {
-			w.Kill()
-		}
-		for _, c := range spec.Cgroups {
-			mgr.Remove(c.Name)
-		}
-	}()
-	for _, c := range spec.Cgroups {
-		dir, err := mgr.Create(c.Name, c.Cpuset)
-		if err != nil {
-			return nil, err
-		}
-		allowed := ""
-		if c.Cpuset != "" {
-			if allowed, err = mgr.EffectiveCPUs(c.Name); err != nil {
-				return nil, err
-			}
-		}
-		specs := make([]workload.Spec, c.Workers)
-		for i := range specs {
-			specs[i] = workload.Spec{
-				Cgroup: c.Name, CgroupDir: dir, Index: i, Work: c.Work, Params: c.params(),
-				AllowedCPUs: allowed, Affinity: c.Affinity,
-				Policy: c.Policy, Priority: c.Priority,
-			}
-		}
-		ws, err := startWorkers(specs)
-		if err != nil {
-			return nil, err
-		}
-		live = append(live, ws...)
-	}
-	phase("workers-ready")
-	at := time.Now().Add(startDelay)
-	for _, w := range live {
-		if err := w.Go(at); err != nil {
-			return nil, err
-		}
-	}
-	dur := time.Duration(spec.DurationS) * time.Second
-	time.Sleep(time.Until(at.Add(dur / 2)))
-	rep.SchedExt = sampleSchedExt()
-	phase("midpoint")
-	time.Sleep(time.Until(at.Add(dur)))
-	phase("stop")
-	// Every worker is told first: one of a group keeps working with its
-	// partners until it is.
-	for _, w := range live {
-		w.Signal()
-	}
-	reports := make([]wire.WorkerReport, 0, len(live))
-	for _, w := range live {
-		reports = append(reports, w.Collect())
-	}
-	live = nil
-	phase("stopped")
-	return reports, nil
-}
+// startDelay is the scenario engine's: workers released together start
+// this long after.
+const startDelay = 50 * time.Millisecond
 
-// startWorkers starts one cgroup's workers: one by one, or group by group
-// (runs of consecutive indices) for the grouped work types.
-func startWorkers(specs []workload.Spec) ([]*workload.Worker, error) {
-	if len(specs) == 0 {
-		return nil, nil
+// newEngine is the scenario engine for spec, on the guest's real
+// topology.
+func newEngine(spec Spec) (*scenario.Engine, error) {
+	view, err := sysinfo.Read("/")
+	if err != nil {
+		return nil, err
 	}
-	g := workload.GroupSize(specs[0].Work, specs[0].Params.WithDefaults(specs[0].Work))
-	var out []*workload.Worker
-	for i := 0; i < len(specs); i += g {
-		var ws []*workload.Worker
-		var err error
-		if g == 1 {
-			var w *workload.Worker
-			if w, err = workload.Start(specs[i]); err == nil {
-				ws = []*workload.Worker{w}
-			}
-		} else {
-			ws, err = workload.StartGroup(specs[i:min(i+g, len(specs))])
-		}
-		if err != nil {
-			for _, w := range out {
-				w.Kill()
-			}
-			return nil, err
-		}
-		out = append(out, ws...)
+	topo, err := scenario.TopoFromView(view)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return &scenario.Engine{
+		Mgr:              cgroup.Manager{Root: guest.CgroupRoot},
+		Topo:             topo,
+		Duration:         time.Duration(spec.DurationS) * time.Second,
+		WorkersPerCgroup: spec.WorkersPerCgroup,
+	}, nil
 }
 
 func sampleSchedExt() wire.SchedExtSample {

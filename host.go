@@ -223,11 +223,12 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []
 		return &GuestError{Reason: "guest sent no test result"}
 	}
 	res.Sched = r.Sched
+	if r.Report != nil {
+		// Kept also when the test did not finish: what had just happened.
+		res.Phases, res.Timeline = r.Report.Phases, r.Report.Timeline
+	}
 	if err := schedFailure(r.Sched); err != nil {
 		return err
-	}
-	if r.Report != nil {
-		res.Phases = r.Report.Phases
 	}
 	switch {
 	case r.TimedOut:
@@ -407,6 +408,9 @@ func schedulerBinary(sc *Scheduler) (string, error) {
 // or, for expect_err, one verdict on whether it failed as expected.
 func report(t *testing.T, spec Spec, res *Result) {
 	t.Helper()
+	if res.Err != nil && len(res.Timeline) > 0 {
+		t.Logf("ktstr: what the scenario did last:\n%s", timelineTail(res.Timeline, timelineTailEvents))
+	}
 	if spec.ExpectErr {
 		switch {
 		case res.Failure == "":
@@ -430,6 +434,22 @@ func report(t *testing.T, spec Spec, res *Result) {
 	if res.Failure != "" && len(verify.Failed(res.Checks)) == 0 {
 		t.Errorf("ktstr: %s: %s", t.Name(), res.Failure)
 	}
+}
+
+// timelineTailEvents is how much of the timeline a failure shows.
+const timelineTailEvents = 20
+
+// timelineTail is the last n events, one a line.
+func timelineTail(tl []wire.Event, n int) string {
+	var b strings.Builder
+	if len(tl) > n {
+		fmt.Fprintf(&b, "  (%d earlier events in result.json)\n", len(tl)-n)
+		tl = tl[len(tl)-n:]
+	}
+	for _, e := range tl {
+		b.WriteString("  " + e.String() + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
 
 func writeResult(res *Result) error {

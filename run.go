@@ -75,8 +75,10 @@ type Result struct {
 	SchedArgs []string `json:"sched_args,omitempty"`
 	// Sched is what init saw of the scheduler (nil for EEVDF).
 	Sched *wire.SchedReport `json:"sched,omitempty"`
-	// Phases are the scenario's steps as the guest timed them.
-	Phases []wire.Phase `json:"phases,omitempty"`
+	// Phases are the scenario's fixed points as the guest timed them;
+	// Timeline every step transition and op.
+	Phases   []wire.Phase `json:"phases,omitempty"`
+	Timeline []wire.Event `json:"timeline,omitempty"`
 	// Err is why the run failed (nil when it passed): a *SetupError,
 	// *SchedulerError, *MapWriteError, *GuestError, *ChecksError or
 	// *runner.BootError, so that errors.Is and errors.As tell a setup

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/ktstr-go/ktstr/guest/scenario"
 	"github.com/ktstr-go/ktstr/guest/workload"
 	"github.com/ktstr-go/ktstr/topology"
 	"github.com/ktstr-go/ktstr/verify"
@@ -126,53 +127,39 @@ type Spec struct {
 	// PerformanceMode pins every vCPU to its own host CPU (KVM only).
 	PerformanceMode bool
 
-	// Cgroups is the scenario: every cgroup runs its workers for the
-	// duration. Empty means two cgroups of WorkersPerCgroup CpuSpin
-	// workers each.
+	// Cgroups is the simplest scenario: every cgroup runs its workers for
+	// the duration. Empty (and no Steps) means two cgroups of
+	// WorkersPerCgroup CpuSpin workers each.
 	Cgroups []CgroupDef
+	// Steps is a scenario of phases (see package scenario): each step's
+	// ops, then its cgroups, then its hold. With Steps, Cgroups must be
+	// empty.
+	Steps []Step
 
 	// KernelArgs are extra kernel command-line arguments.
 	KernelArgs []string
 }
 
-// CgroupDef declares one cgroup of the scenario.
-type CgroupDef struct {
-	Name string
-	// Workers is the number of workers; 0 means WorkersPerCgroup.
-	Workers int
-	// Work is what the workers do; "" means CpuSpin.
-	Work WorkType
-	// Cpuset is the cgroup's cpuset.cpus as a cpulist ("" = all CPUs).
-	Cpuset string
-	// Affinity pins every worker to a cpulist with sched_setaffinity.
-	Affinity string
-	// The work parameters; zero means the default (docs/reference.md,
-	// "Work types"): BurstMs, SleepMs (Bursty: 50, 100); BurstIters
-	// (PipeIo, CachePipe: 1024); SpinIters (FutexPingPong, FutexFanOut:
-	// 1024); SizeKB, Stride (CachePressure, CacheYield: 32, 64; CachePipe:
-	// SizeKB); FanOut (FutexFanOut: 4); Phases (Sequence, required).
-	BurstMs, SleepMs      int
-	BurstIters, SpinIters int
-	SizeKB, Stride        int
-	FanOut                int
-	Phases                []Phase
-	// Policy is the workers' scheduling policy ("" is normal); Priority
-	// their real-time priority, 1 to 99, for PolicyFIFO and PolicyRR.
-	Policy   Policy
-	Priority int
-}
+// CgroupDef declares one cgroup of the scenario (see scenario.CgroupDef).
+type CgroupDef = scenario.CgroupDef
 
-// params are the cgroup's work parameters.
-func (c CgroupDef) params() workload.Params {
-	return workload.Params{
-		BurstMs: c.BurstMs, SleepMs: c.SleepMs, BurstIters: c.BurstIters, SpinIters: c.SpinIters,
-		SizeKB: c.SizeKB, Stride: c.Stride, FanOut: c.FanOut, Phases: c.Phases,
+// The scenario language (see package scenario).
+type (
+	Step       = scenario.Step
+	Op         = scenario.Op
+	Work       = scenario.Work
+	CpusetSpec = scenario.CpusetSpec
+	HoldSpec   = scenario.HoldSpec
+	Affinity   = scenario.Affinity
+)
+
+// steps is the spec's scenario as steps: Steps, or one step holding
+// Cgroups for the whole duration.
+func (s Spec) steps() []Step {
+	if len(s.Steps) > 0 {
+		return s.Steps
 	}
-}
-
-func (c *CgroupDef) setParams(p workload.Params) {
-	c.BurstMs, c.SleepMs, c.BurstIters, c.SpinIters = p.BurstMs, p.SleepMs, p.BurstIters, p.SpinIters
-	c.SizeKB, c.Stride, c.FanOut, c.Phases = p.SizeKB, p.Stride, p.FanOut, p.Phases
+	return []Step{{Setup: s.Cgroups, Hold: scenario.Full}}
 }
 
 // Toggle is an on/off attribute that can be left to a default.
@@ -252,7 +239,7 @@ func (s Spec) Resolved() Spec {
 		}
 	}
 	s.WorkersPerCgroup = orDefault(s.WorkersPerCgroup, DefaultWorkersPerCgroup)
-	if len(s.Cgroups) == 0 {
+	if len(s.Cgroups) == 0 && len(s.Steps) == 0 {
 		s.Cgroups = []CgroupDef{{Name: "cg0"}, {Name: "cg1"}}
 	} else {
 		s.Cgroups = append([]CgroupDef(nil), s.Cgroups...)
@@ -263,7 +250,7 @@ func (s Spec) Resolved() Spec {
 		if c.Work == "" {
 			c.Work = CpuSpin
 		}
-		c.setParams(c.params().WithDefaults(c.Work))
+		c.SetParams(c.Params().WithDefaults(c.Work))
 	}
 	return s
 }
@@ -340,6 +327,18 @@ func (s Spec) Validate(test string) error {
 			bad("expect_err_match", "set without expect_err = true")
 		}
 	}
+	if len(s.Steps) > 0 {
+		if len(s.Cgroups) > 0 {
+			bad("cgroups", "give Cgroups or Steps, not both (put the cgroups in the first step's Setup)")
+		}
+		if err := scenario.Validate(s.Steps); err != nil {
+			bad("steps", "%v", err)
+		} else if topo.Validate() == nil {
+			if err := scenario.CheckTopology(s.Steps, scenario.TopoOf(topo)); err != nil {
+				bad("steps", "on %s: %v", topo, err)
+			}
+		}
+	}
 	names := map[string]bool{}
 	for i, c := range r.Cgroups {
 		where := fmt.Sprintf("cgroups[%d]", i)
@@ -353,9 +352,9 @@ func (s Spec) Validate(test string) error {
 		if c.Workers < 0 {
 			bad(where+".workers", "must be >= 0, got %d", c.Workers)
 		}
-		if err := (workload.Spec{Work: c.Work, Params: c.params()}).Validate(); err != nil {
+		if err := (workload.Spec{Work: c.Work, Params: c.Params()}).Validate(); err != nil {
 			bad(where+".work", "%v", err)
-		} else if err := workload.ValidateGroups(c.Work, c.params(), c.Workers); err != nil {
+		} else if err := workload.ValidateGroups(c.Work, c.Params(), c.Workers); err != nil {
 			bad(where+".workers", "%v", err)
 		}
 		if err := workload.ValidatePolicy(c.Policy, c.Priority); err != nil {

@@ -120,3 +120,83 @@ func (m Manager) Remove(name string) error {
 	}
 	return fmt.Errorf("removing cgroup %s: %w", name, err)
 }
+
+// CreatePath makes a cgroup that may be nested ("a/b"): each missing
+// level is created, and the parent of a nested one gets the controllers
+// in its subtree_control (so it must hold no process then).
+func (m Manager) CreatePath(name string) (string, error) {
+	parts := strings.Split(name, "/")
+	for _, p := range parts {
+		if p == "" || p == "." || p == ".." || strings.ContainsRune(p, 0) {
+			return "", fmt.Errorf("cgroup name %q: bad path element %q", name, p)
+		}
+	}
+	dir := m.Root
+	for i, p := range parts {
+		if i > 0 {
+			if err := enable(dir); err != nil {
+				return "", fmt.Errorf("cgroup %s: %w", name, err)
+			}
+		}
+		dir = filepath.Join(dir, p)
+		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+			return "", fmt.Errorf("creating cgroup %s: %w", name, err)
+		}
+	}
+	return dir, nil
+}
+
+// ClearCPUs lets the named cgroup use every CPU its parent has.
+func (m Manager) ClearCPUs(name string) error {
+	if err := os.WriteFile(filepath.Join(m.Dir(name), "cpuset.cpus"), []byte("\n"), 0); err != nil {
+		return fmt.Errorf("cgroup %s: clearing cpuset.cpus: %w", name, err)
+	}
+	return nil
+}
+
+// CPUs reads cpuset.cpus of the named cgroup ("" when it has none).
+func (m Manager) CPUs(name string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(m.Dir(name), "cpuset.cpus"))
+	if err != nil {
+		return "", fmt.Errorf("cgroup %s: %w", name, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// Move puts process pid into the named cgroup.
+func (m Manager) Move(name string, pid int) error {
+	if err := os.WriteFile(filepath.Join(m.Dir(name), "cgroup.procs"), []byte(fmt.Sprint(pid)), 0); err != nil {
+		return fmt.Errorf("moving pid %d into cgroup %s: %w", pid, name, err)
+	}
+	return nil
+}
+
+// ClearSubtreeControl turns the controllers of the named cgroup's
+// children off, so that it may hold processes itself.
+func (m Manager) ClearSubtreeControl(name string) error {
+	path := filepath.Join(m.Dir(name), "cgroup.subtree_control")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("cgroup %s: %w", name, err)
+	}
+	for _, c := range strings.Fields(string(b)) {
+		if err := os.WriteFile(path, []byte("-"+c), 0); err != nil {
+			return fmt.Errorf("cgroup %s: disabling %s for its children: %w", name, c, err)
+		}
+	}
+	return nil
+}
+
+// Own is the cgroup directory of the calling process.
+func Own() (string, error) {
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return "", fmt.Errorf("reading own cgroup: %w", err)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if rest, ok := strings.CutPrefix(l, "0::"); ok {
+			return filepath.Join(Mount, rest), nil
+		}
+	}
+	return "", fmt.Errorf("no cgroup2 entry in /proc/self/cgroup: %q", b)
+}

@@ -165,8 +165,10 @@ type TestResult struct {
 type TestReport struct {
 	Test    string         `json:"test"`
 	Workers []WorkerReport `json:"workers"`
-	// Phases records when the scenario's steps happened.
+	// Phases records when the scenario's fixed points happened.
 	Phases []Phase `json:"phases,omitempty"`
+	// Timeline is every step transition and op, as the guest timed them.
+	Timeline []Event `json:"timeline,omitempty"`
 	// SchedExt is the sched_ext state sampled while the workers ran.
 	SchedExt SchedExtSample `json:"sched_ext"`
 	Errors   []string       `json:"errors,omitempty"`
@@ -176,6 +178,34 @@ type TestReport struct {
 type Phase struct {
 	Name string  `json:"name"`
 	AtMs float64 `json:"at_ms"`
+}
+
+// Event is one entry of a scenario's timeline: a step starting or an op,
+// AtMs after the scenario started.
+type Event struct {
+	AtMs float64 `json:"at_ms"`
+	// Kind is "step" or the op (set_cpuset, spawn, ...).
+	Kind   string `json:"kind"`
+	Step   int    `json:"step"`
+	Cgroup string `json:"cgroup,omitempty"`
+	// Detail says what was done ("cpuset 0-1", "2 CpuSpin workers").
+	Detail string `json:"detail,omitempty"`
+	// Error is why the op failed, when it did.
+	Error string `json:"error,omitempty"`
+}
+
+func (e Event) String() string {
+	s := fmt.Sprintf("%8.1fms step %d %s", e.AtMs, e.Step, e.Kind)
+	if e.Cgroup != "" {
+		s += " " + e.Cgroup
+	}
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	if e.Error != "" {
+		s += " (failed: " + e.Error + ")"
+	}
+	return s
 }
 
 // SchedExtSample is sysfs' view of sched_ext at one moment.
