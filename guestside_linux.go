@@ -3,7 +3,9 @@ package ktstr
 import (
 	"encoding/json"
 	"os"
+	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,7 +21,7 @@ import (
 // runGuest runs the scenario of spec inside the VM and writes the report
 // for init to send. It ends the test with SkipNow: the verdict is the
 // host's.
-func runGuest(t *testing.T, spec Spec) {
+func runGuest(t *testing.T, spec Spec, body func(*Ctx) Verdict) {
 	if want := os.Getenv(wire.EnvTest); want != t.Name() {
 		t.Skipf("ktstr: this VM runs %s", want)
 	}
@@ -59,9 +61,20 @@ func runGuest(t *testing.T, spec Spec) {
 			}
 		}
 		var workers []wire.WorkerReport
-		workers, err = eng.Run(spec.steps())
+		var verdict *Verdict
+		if body != nil {
+			eng.OnPhase("workers-ready") // the body starts at once
+			v := runBody(newCtx(spec, eng), body)
+			verdict = &v
+			eng.OnPhase("stop")
+			workers = eng.Collect()
+			eng.OnPhase("stopped")
+		} else {
+			workers, err = eng.Run(spec.steps())
+		}
 		mu.Lock()
 		rep.Workers = workers
+		rep.Verdict = verdict
 		rep.Timeline = eng.Timeline()
 		mu.Unlock()
 	}
@@ -78,6 +91,36 @@ func runGuest(t *testing.T, spec Spec) {
 		t.Fatalf("ktstr: writing report: %v", err)
 	}
 	t.Skipf("ktstr: guest side of %s done; the host gives the verdict", t.Name())
+}
+
+// runBody runs a test body; a panic in it is a failing verdict.
+func runBody(ctx *Ctx, body func(*Ctx) Verdict) (v Verdict) {
+	defer func() {
+		if r := recover(); r != nil {
+			v = Fail("the test body panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	v = body(ctx)
+	if v.Status == "" {
+		v = Fail("the test body returned an empty Verdict: return ktstr.Pass(), ktstr.Fail(...) or ktstr.Skip(...)")
+	}
+	return v
+}
+
+// newCtx is a test body's context.
+func newCtx(spec Spec, eng *scenario.Engine) *Ctx {
+	c := &Ctx{
+		Topo:             eng.Topo,
+		Duration:         eng.Duration,
+		WorkersPerCgroup: spec.WorkersPerCgroup,
+		eng:              eng,
+	}
+	c.View, _ = sysinfo.Read("/")
+	if v := os.Getenv(wire.EnvThresholds); v != "" {
+		json.Unmarshal([]byte(v), &c.Thresholds)
+	}
+	c.SchedPID, _ = strconv.Atoi(os.Getenv(wire.EnvSchedPID))
+	return c
 }
 
 // startDelay is the scenario engine's: workers released together start

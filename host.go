@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -162,10 +163,11 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []
 	}
 	hostTimeout, guestTimeout := timeouts(spec)
 	specJSON, _ := json.Marshal(spec)
+	guestEnv := append(gauntletEnv(), wire.EnvThresholds+"="+guestThresholds(spec, k.Path, debugKernel))
 	reqJSON, err := json.Marshal(wire.Request{
 		Test:      t.Name(),
 		Args:      []string{"-test.run", runPattern(t.Name()), "-test.v", "-test.timeout", (guestTimeout + 30*time.Second).String()},
-		Env:       gauntletEnv(),
+		Env:       guestEnv,
 		Timeout:   wire.Duration(guestTimeout),
 		Spec:      specJSON,
 		Scheduler: schedReq,
@@ -247,10 +249,51 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []
 	if schedReq != nil {
 		res.Checks = append(res.Checks, checkInCharge(schedReq, res.SchedExt))
 	}
+	if v := r.Report.Verdict; v != nil {
+		res.Verdict = v
+		res.Checks = append(res.Checks, bodyCheck(*v))
+	}
 	if failed := verify.Failed(res.Checks); len(failed) > 0 {
 		return &ChecksError{Failed: failed}
 	}
 	return nil
+}
+
+// guestThresholds are the merged verification settings a test body sees,
+// for the accelerator the run will use (the choice is cached: Boot makes
+// the same one).
+func guestThresholds(spec Spec, kernelPath string, debugKernel []string) string {
+	env := verify.Env{Emulated: true, DebugKernel: debugKernel}
+	if qemu, err := runner.FindQEMU(""); err == nil {
+		if c, err := runner.ChooseAccel(context.Background(), runner.AccelAuto, qemu, kernelPath); err == nil {
+			env.Emulated = c.Accel != runner.AccelKVM
+		}
+	}
+	b, _ := json.Marshal(spec.Thresholds(env))
+	return string(b)
+}
+
+// bodyCheck reports a test body's verdict as a check.
+func bodyCheck(v Verdict) verify.CheckResult {
+	c := verify.CheckResult{Name: CheckBody, Passed: v.Status != wire.VerdictFail, Skipped: v.Status == wire.VerdictSkip}
+	msg := strings.Join(v.Details, "; ")
+	if msg == "" {
+		msg = "the test body returned " + string(v.Status)
+	}
+	if len(v.Stats) > 0 {
+		names := make([]string, 0, len(v.Stats))
+		for n := range v.Stats {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		var parts []string
+		for _, n := range names {
+			parts = append(parts, fmt.Sprintf("%s=%g", n, v.Stats[n]))
+		}
+		msg += " (" + strings.Join(parts, ", ") + ")"
+	}
+	c.Message = msg
+	return c
 }
 
 // gauntletEnv passes the gauntlet variables to the test binary in the
@@ -424,6 +467,9 @@ func report(t *testing.T, spec Spec, res *Result) {
 	}
 	for _, c := range res.Checks {
 		t.Run("check/"+c.Name, func(t *testing.T) {
+			if c.Skipped {
+				t.Skip(c.String())
+			}
 			if !c.Passed {
 				t.Error(c.String())
 				return

@@ -79,6 +79,8 @@ type Result struct {
 	// Timeline every step transition and op.
 	Phases   []wire.Phase `json:"phases,omitempty"`
 	Timeline []wire.Event `json:"timeline,omitempty"`
+	// Verdict is the test body's (RunWith), nil without one.
+	Verdict *Verdict `json:"verdict,omitempty"`
 	// Err is why the run failed (nil when it passed): a *SetupError,
 	// *SchedulerError, *MapWriteError, *GuestError, *ChecksError or
 	// *runner.BootError, so that errors.Is and errors.As tell a setup
@@ -111,6 +113,21 @@ func Run(t *testing.T, spec Spec) *Result {
 	t.Helper()
 	spec, ps := prepare(t, spec)
 	return runReplicas(t, spec.Resolved(), ps[0]) // the smallest, or $KTSTR_PROFILE's
+}
+
+// RunWith is [Run] with a test body: body runs inside the VM, in place of
+// the spec's scenario, with a [Ctx] to build its own (cgroups, cpusets,
+// workers, steps) and look at the guest. Its [Verdict] is reported as the
+// check "body" beside the others, which judge every worker it started.
+// Code after RunWith runs on the host, with the Result.
+func RunWith(t *testing.T, spec Spec, body func(*Ctx) Verdict) *Result {
+	t.Helper()
+	if body == nil {
+		t.Fatalf("ktstr: %s: RunWith needs a body (use Run without one)", t.Name())
+	}
+	spec, ps := prepare(t, spec)
+	spec.body = body
+	return runReplicas(t, spec.Resolved(), ps[0])
 }
 
 // RunProfiles runs spec once per valid flag profile, each as a subtest
@@ -195,7 +212,7 @@ func runReplicas(t *testing.T, spec Spec, p Profile) *Result {
 func runOne(t *testing.T, spec Spec, p Profile) *Result {
 	t.Helper()
 	if InGuest() {
-		runGuest(t, spec)
+		runGuest(t, spec, spec.body)
 		return nil // not reached: runGuest ends the test
 	}
 	return runHost(t, spec, p)

@@ -138,6 +138,10 @@ type Spec struct {
 
 	// KernelArgs are extra kernel command-line arguments.
 	KernelArgs []string
+
+	// body is RunWith's test body: code, not data, so not a field a
+	// literal sets.
+	body func(*Ctx) Verdict
 }
 
 // CgroupDef declares one cgroup of the scenario (see scenario.CgroupDef).

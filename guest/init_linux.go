@@ -89,6 +89,9 @@ func Main() {
 		}
 		abort = sched.died
 	}
+	if sched != nil && sched.cmd != nil && sched.cmd.Process != nil {
+		req.Env = append(req.Env, fmt.Sprintf("%s=%d", wire.EnvSchedPID, sched.cmd.Process.Pid))
+	}
 	res := runTest(req, console, logf, abort)
 	if sched != nil {
 		rep := sched.stop()

@@ -33,11 +33,16 @@ type CheckResult struct {
 	Message string `json:"message"`
 	// Relaxed says why the limit used was relaxed ("" when it was not).
 	Relaxed string `json:"relaxed,omitempty"`
+	// Skipped is a check that could not judge (Passed is then true).
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 func (c CheckResult) String() string {
 	verdict := "PASS"
-	if !c.Passed {
+	switch {
+	case c.Skipped:
+		verdict = "SKIP"
+	case !c.Passed:
 		verdict = "FAIL"
 	}
 	s := fmt.Sprintf("%s %s: %s", verdict, c.Name, c.Message)

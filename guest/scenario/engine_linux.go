@@ -95,20 +95,31 @@ func (e *Engine) Run(steps []Step) ([]wire.WorkerReport, error) {
 	if err := Validate(steps); err != nil {
 		return nil, err
 	}
-	e.mu.Lock()
-	e.init()
-	e.mu.Unlock()
-	end := time.Now().Add(e.Duration)
-	var err error
-	for i, s := range steps {
-		if err = e.runStep(i, s, end); err != nil {
-			break
-		}
-	}
+	err := e.RunSteps(steps)
 	e.phase("stop")
 	reps := e.Collect()
 	e.phase("stopped")
 	return reps, err
+}
+
+// RunSteps runs steps after those already run, leaving the workers
+// running. Loop holds end at the test's duration since the engine's
+// first use.
+func (e *Engine) RunSteps(steps []Step) error {
+	e.mu.Lock()
+	e.init()
+	first := e.step
+	if len(e.timeline) > 0 {
+		first++
+	}
+	end := e.start.Add(e.Duration)
+	e.mu.Unlock()
+	for i, s := range steps {
+		if err := e.runStep(first+i, s, end); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (e *Engine) phase(name string) {

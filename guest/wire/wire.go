@@ -23,6 +23,12 @@ const (
 	EnvTest = "KTSTR_TEST"
 	// EnvResult is the file the test writes its [TestReport] to.
 	EnvResult = "KTSTR_RESULT"
+	// EnvSchedPID is the pid of the scheduler under test, when init
+	// started one.
+	EnvSchedPID = "KTSTR_SCHED_PID"
+	// EnvThresholds carries the run's merged verification settings
+	// (JSON), which the host computes.
+	EnvThresholds = "KTSTR_THRESHOLDS"
 )
 
 // Request tells init what to run.
@@ -169,6 +175,8 @@ type TestReport struct {
 	Phases []Phase `json:"phases,omitempty"`
 	// Timeline is every step transition and op, as the guest timed them.
 	Timeline []Event `json:"timeline,omitempty"`
+	// Verdict is the test body's, when the test has one.
+	Verdict *Verdict `json:"verdict,omitempty"`
 	// SchedExt is the sched_ext state sampled while the workers ran.
 	SchedExt SchedExtSample `json:"sched_ext"`
 	Errors   []string       `json:"errors,omitempty"`
@@ -178,6 +186,24 @@ type TestReport struct {
 type Phase struct {
 	Name string  `json:"name"`
 	AtMs float64 `json:"at_ms"`
+}
+
+// VerdictStatus is a test body's outcome.
+type VerdictStatus string
+
+// Verdict statuses.
+const (
+	VerdictPass VerdictStatus = "pass"
+	VerdictFail VerdictStatus = "fail"
+	VerdictSkip VerdictStatus = "skip"
+)
+
+// Verdict is a test body's judgement: its status, details (why), and
+// figures it measured (Stats, by name).
+type Verdict struct {
+	Status  VerdictStatus      `json:"status"`
+	Details []string           `json:"details,omitempty"`
+	Stats   map[string]float64 `json:"stats,omitempty"`
 }
 
 // Event is one entry of a scenario's timeline: a step starting or an op,

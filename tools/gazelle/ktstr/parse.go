@@ -355,12 +355,19 @@ func isTestFunc(f *goFile, fd *ast.FuncDecl) bool {
 	return ok && f.ref(star.X, "testing", "T")
 }
 
-// testFunc analyzes test function fd: nil if it calls neither ktstr.Run nor
-// ktstr.RunProfiles.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// testFunc analyzes test function fd: nil if it calls none of ktstr.Run,
+// ktstr.RunProfiles and ktstr.RunWith.
 func (a *pkgAnalysis) testFunc(f *goFile, fd *ast.FuncDecl) *testDecl {
 	var calls []*ast.CallExpr
 	ast.Inspect(fd.Body, func(n ast.Node) bool {
-		if c, ok := n.(*ast.CallExpr); ok && (f.ktstrRef(c.Fun, "Run") || f.ktstrRef(c.Fun, "RunProfiles")) {
+		if c, ok := n.(*ast.CallExpr); ok && (f.ktstrRef(c.Fun, "Run") || f.ktstrRef(c.Fun, "RunProfiles") || f.ktstrRef(c.Fun, "RunWith")) {
 			calls = append(calls, c)
 		}
 		return true
@@ -373,8 +380,8 @@ func (a *pkgAnalysis) testFunc(f *goFile, fd *ast.FuncDecl) *testDecl {
 	if len(calls) > 1 {
 		a.warnf(f, calls[1].Pos(), "%s: more than one ktstr run; the target's attributes come from the first (line %d)", t.name, a.fset.Position(call.Pos()).Line)
 	}
-	if len(call.Args) != 2 {
-		a.warnf(f, call.Pos(), "%s: ktstr run without (t, spec) arguments; the target gets default attributes", t.name)
+	if want := 2 + boolInt(f.ktstrRef(call.Fun, "RunWith")); len(call.Args) != want {
+		a.warnf(f, call.Pos(), "%s: ktstr run without (t, spec[, body]) arguments; the target gets default attributes", t.name)
 		return t
 	}
 	lit, litFile := a.specLiteral(f, fd, call, t.name)
