@@ -2,6 +2,7 @@ package ktstr
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -70,7 +71,12 @@ func runGuest(t *testing.T, spec Spec, body func(*Ctx) Verdict) {
 			workers = eng.Collect()
 			eng.OnPhase("stopped")
 		} else {
-			workers, err = eng.Run(spec.steps())
+			steps, skip := spec.steps(scenario.Env{Topo: eng.Topo, Duration: eng.Duration, WorkersPerCgroup: eng.WorkersPerCgroup})
+			if skip != "" {
+				err = fmt.Errorf("scenario %s cannot run on the guest's topology: %s", spec.Scenario, skip)
+			} else {
+				workers, err = eng.Run(steps)
+			}
 		}
 		mu.Lock()
 		rep.Workers = workers

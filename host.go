@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ktstr-go/ktstr/guest/scenario"
 	"github.com/ktstr-go/ktstr/guest/wire"
 	"github.com/ktstr-go/ktstr/kernel"
 	"github.com/ktstr-go/ktstr/runner"
@@ -80,6 +81,13 @@ func outputDir(t *testing.T) string {
 // kernel log when auto_repro is on.
 func runHost(t *testing.T, spec Spec, p Profile) *Result {
 	t.Helper()
+	if spec.Scenario != "" && spec.body == nil {
+		topo := spec.Topology()
+		env := scenario.Env{Topo: scenario.TopoOf(topo), Duration: time.Duration(spec.DurationS) * time.Second, WorkersPerCgroup: spec.WorkersPerCgroup}
+		if _, skip := spec.steps(env); skip != "" {
+			t.Skipf("ktstr: scenario %s on %s: %s", spec.Scenario, topo, skip)
+		}
+	}
 	res := &Result{Test: t.Name(), Spec: spec, Scheduler: spec.Scheduler.name(), Profile: p.Name(), OutputDir: outputDir(t)}
 	start := time.Now()
 	res.setErr(hostRun(t, spec, p, res, nil))

@@ -135,6 +135,9 @@ type Spec struct {
 	// ops, then its cgroups, then its hold. With Steps, Cgroups must be
 	// empty.
 	Steps []Step
+	// Scenario names a canned scenario ("cpuset_resize"; see
+	// docs/reference.md), instead of Cgroups or Steps.
+	Scenario string
 
 	// KernelArgs are extra kernel command-line arguments.
 	KernelArgs []string
@@ -157,13 +160,21 @@ type (
 	Affinity   = scenario.Affinity
 )
 
-// steps is the spec's scenario as steps: Steps, or one step holding
-// Cgroups for the whole duration.
-func (s Spec) steps() []Step {
-	if len(s.Steps) > 0 {
-		return s.Steps
+// steps is the spec's scenario as steps for env: the canned scenario's,
+// Steps, or one step holding Cgroups for the whole duration; skip says
+// why a canned scenario cannot run on env's topology.
+func (s Spec) steps(env scenario.Env) (steps []Step, skip string) {
+	if s.Scenario != "" {
+		c, err := scenario.Lookup(s.Scenario)
+		if err != nil {
+			return nil, err.Error() // Validate reports it first
+		}
+		return c.Build(env)
 	}
-	return []Step{{Setup: s.Cgroups, Hold: scenario.Full}}
+	if len(s.Steps) > 0 {
+		return s.Steps, ""
+	}
+	return []Step{{Setup: s.Cgroups, Hold: scenario.Full}}, ""
 }
 
 // Toggle is an on/off attribute that can be left to a default.
@@ -196,11 +207,14 @@ func (s Spec) Topology() topology.Topology {
 // Thresholds merges the verification attributes: defaults for env, then
 // the scheduler's, then the test's.
 func (s Spec) Thresholds(env verify.Env) verify.Thresholds {
-	var sched verify.Thresholds
+	var sched, canned verify.Thresholds
 	if s.Scheduler != nil {
 		sched = s.Scheduler.Verify
 	}
-	return verify.Merge(verify.Defaults(env), sched, s.Verify)
+	if c, err := scenario.Lookup(s.Scenario); s.Scenario != "" && err == nil {
+		canned.MaxSpreadPct = c.MaxSpreadPct
+	}
+	return verify.Merge(verify.Defaults(env), sched, canned, s.Verify)
 }
 
 // Profiles are the flag profiles this test can run with.
@@ -243,7 +257,7 @@ func (s Spec) Resolved() Spec {
 		}
 	}
 	s.WorkersPerCgroup = orDefault(s.WorkersPerCgroup, DefaultWorkersPerCgroup)
-	if len(s.Cgroups) == 0 && len(s.Steps) == 0 {
+	if len(s.Cgroups) == 0 && len(s.Steps) == 0 && s.Scenario == "" {
 		s.Cgroups = []CgroupDef{{Name: "cg0"}, {Name: "cg1"}}
 	} else {
 		s.Cgroups = append([]CgroupDef(nil), s.Cgroups...)
@@ -329,6 +343,14 @@ func (s Spec) Validate(test string) error {
 		}
 		if !s.ExpectErr {
 			bad("expect_err_match", "set without expect_err = true")
+		}
+	}
+	if s.Scenario != "" {
+		if _, err := scenario.Lookup(s.Scenario); err != nil {
+			bad("scenario", "%v", err)
+		}
+		if len(s.Cgroups)+len(s.Steps) > 0 {
+			bad("scenario", "give one of Scenario, Steps and Cgroups")
 		}
 	}
 	if len(s.Steps) > 0 {

@@ -3,6 +3,8 @@ package topology
 import (
 	"bytes"
 	"fmt"
+
+	"github.com/ktstr-go/ktstr/internal/docblock"
 )
 
 // StarlarkPresetsPath is where the generated Starlark copy of the preset
@@ -48,17 +50,7 @@ func Markdown() []byte {
 }
 
 // ReplaceDocsPresets returns doc with the text between the preset
-// markers replaced by [Markdown]; an error when the markers are missing.
+// markers replaced by [Markdown].
 func ReplaceDocsPresets(doc []byte) ([]byte, error) {
-	i := bytes.Index(doc, []byte(DocsPresetsBegin))
-	j := bytes.Index(doc, []byte(DocsPresetsEnd))
-	if i < 0 || j < i {
-		return nil, fmt.Errorf("%s: no %q ... %q block for the preset table", DocsPresetsPath, DocsPresetsBegin, DocsPresetsEnd)
-	}
-	var b bytes.Buffer
-	b.Write(doc[:i+len(DocsPresetsBegin)])
-	b.WriteString("\n")
-	b.Write(Markdown())
-	b.Write(doc[j:])
-	return b.Bytes(), nil
+	return docblock.Replace(DocsPresetsPath, doc, DocsPresetsBegin, DocsPresetsEnd, Markdown())
 }

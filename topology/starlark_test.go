@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ktstr-go/ktstr/internal/docblock"
 )
 
 // TestStarlarkPresetsCurrent fails when rules/private/presets.bzl no
@@ -49,7 +51,7 @@ func TestDocsPresetsCurrent(t *testing.T) {
 	if !bytes.Equal(doc, want) {
 		t.Fatalf("the preset table of %s is stale: run `go generate ./topology` and commit the result", DocsPresetsPath)
 	}
-	block := strings.SplitN(strings.SplitN(string(doc), DocsPresetsBegin, 2)[1], DocsPresetsEnd, 2)[0]
+	block := docblock.Block(doc, DocsPresetsBegin, DocsPresetsEnd)
 	if n := strings.Count(block, "\n| `"); n != 19 {
 		t.Errorf("%s lists %d presets, want 19", DocsPresetsPath, n)
 	}

@@ -46,7 +46,7 @@ type CpusetSpec struct {
 func LLC(i int) CpusetSpec { return CpusetSpec{Kind: CpusetLLC, Index: i} }
 
 // Range is the usable CPUs from fraction from to fraction to (end
-// exclusive): Range(0, 0.5) is the first half.
+// exclusive; at least one CPU): Range(0, 0.5) is the first half.
 func Range(from, to float64) CpusetSpec { return CpusetSpec{Kind: CpusetRange, From: from, To: to} }
 
 // Disjoint is part i of the usable CPUs cut into of equal parts (the last
@@ -147,10 +147,10 @@ func (c CpusetSpec) Resolve(t Topo) (topology.CPUSet, error) {
 		}
 		return t.LLCs[c.Index], nil
 	case CpusetRange:
-		lo, hi := int(float64(n)*c.From), min(int(float64(n)*c.To), n)
-		if lo >= hi {
-			return topology.CPUSet{}, fmt.Errorf("%v: empty on %d usable CPUs", c, n)
-		}
+		// At least one CPU: a fraction too small for the CPUs there are
+		// still gets one, rather than no cpuset (which means all).
+		lo := min(int(float64(n)*c.From), n-1)
+		hi := min(max(int(float64(n)*c.To), lo+1), n)
 		return topology.NewCPUSet(u[lo:hi]...), nil
 	case CpusetDisjoint, CpusetOverlap:
 		if n < c.Of {

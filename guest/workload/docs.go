@@ -1,11 +1,8 @@
 package workload
 
-import (
-	"bytes"
-	"fmt"
-)
+import "github.com/ktstr-go/ktstr/internal/docblock"
 
-//go:generate go run ./internal/gendocs -docs ../../docs/reference.md
+//go:generate go run ../../internal/gendocs -docs ../../docs/reference.md
 
 // The work-type table of docs/reference.md lies between these markers.
 const (
@@ -15,17 +12,7 @@ const (
 )
 
 // ReplaceDocs returns doc with the work-type table block replaced by
-// [Markdown]; an error when the markers are missing.
+// [Markdown].
 func ReplaceDocs(doc []byte) ([]byte, error) {
-	i := bytes.Index(doc, []byte(DocsBegin))
-	j := bytes.Index(doc, []byte(DocsEnd))
-	if i < 0 || j < i {
-		return nil, fmt.Errorf("%s: no %q ... %q block for the work-type table", DocsPath, DocsBegin, DocsEnd)
-	}
-	var b bytes.Buffer
-	b.Write(doc[:i+len(DocsBegin)])
-	b.WriteString("\n")
-	b.Write(Markdown())
-	b.Write(doc[j:])
-	return b.Bytes(), nil
+	return docblock.Replace(DocsPath, doc, DocsBegin, DocsEnd, Markdown())
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ktstr-go/ktstr/internal/docblock"
 )
 
 // TestDocsCurrent fails when the work-type table of docs/reference.md no
@@ -22,7 +24,7 @@ func TestDocsCurrent(t *testing.T) {
 	if !bytes.Equal(doc, want) {
 		t.Fatalf("the work-type table of %s is stale: run `go generate ./guest/workload` and commit the result", DocsPath)
 	}
-	block := strings.SplitN(strings.SplitN(string(doc), DocsBegin, 2)[1], DocsEnd, 2)[0]
+	block := docblock.Block(doc, DocsBegin, DocsEnd)
 	if n := strings.Count(block, "\n| `"); n != 12 {
 		t.Errorf("%s lists %d work types, want 12", DocsPath, n)
 	}

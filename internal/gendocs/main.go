@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/ktstr-go/ktstr/guest/scenario"
 	"github.com/ktstr-go/ktstr/guest/workload"
 )
 
 func main() {
-	docs := flag.String("docs", workload.DocsPath, "the Markdown document whose work-type table to rewrite")
+	docs := flag.String("docs", workload.DocsPath, "the Markdown document whose tables to rewrite")
 	flag.Parse()
 	if err := run(*docs); err != nil {
 		fmt.Fprintln(os.Stderr, "gendocs:", err)
@@ -22,8 +23,10 @@ func run(path string) error {
 	if err != nil {
 		return err
 	}
-	if doc, err = workload.ReplaceDocs(doc); err != nil {
-		return err
+	for _, replace := range []func([]byte) ([]byte, error){workload.ReplaceDocs, scenario.ReplaceDocs} {
+		if doc, err = replace(doc); err != nil {
+			return err
+		}
 	}
 	return os.WriteFile(path, doc, 0o644)
 }
