@@ -49,6 +49,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{name: "kernel", args: "<subcommand> [arguments]", summary: "fetch, list, clean and resolve test kernels", run: (*app).kernel},
+		{name: "list", args: "[--json]", summary: "list the canned scenarios, work types and topology presets", run: (*app).list},
 		{name: "accel", args: "[--kernel PATH] [--qemu PATH] [--reprobe] [--json]", summary: "show whether VMs run under KVM or TCG here, and why", run: (*app).accel},
 	}
 }
