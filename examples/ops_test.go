@@ -85,6 +85,20 @@ func TestOpCpusets(t *testing.T) {
 		return c.verdict("set, swapped and cleared cpusets held inside the guest")
 	})
 	wantTimeline(t, res, "set_cpuset", "swap_cpusets", "clear_cpuset")
+	// The swap moved a's workers onto CPU 2: their migration events say
+	// when, from where and to where.
+	for _, w := range res.Workers {
+		if w.Cgroup != "a" {
+			continue
+		}
+		moved := false
+		for _, m := range w.MigrationEvents {
+			moved = moved || (m.To == 2 && m.From != 2 && m.AtNs > 0)
+		}
+		if !moved {
+			t.Errorf("%s: no migration onto CPU 2 in %+v", w.Name(), w.MigrationEvents)
+		}
+	}
 }
 
 // TestOpCgroupLifecycle: add_cgroup makes the directory, spawn puts new

@@ -26,6 +26,10 @@ type WorkerReport struct {
 	InvoluntarySwitches uint64 `json:"involuntary_switches"`
 	Migrations          uint64 `json:"migrations"`
 	CPUsUsed            []int  `json:"cpus_used"`
+	// MigrationEvents are the CPU changes the worker saw (when, since its
+	// start, from and to), the first 256; Migrations is the kernel's
+	// count of them all.
+	MigrationEvents []Migration `json:"migration_events,omitempty"`
 
 	// MaxGapNs is the longest stretch between two consecutive progress
 	// points of the work loop, MaxGapCPU the CPU the worker resumed on and
@@ -79,4 +83,11 @@ func (w WorkerReport) OffCPUPct() float64 {
 		return 0
 	}
 	return float64(w.OffCPUNs) / float64(w.WallNs) * 100
+}
+
+// Migration is one CPU change of a worker, AtNs after it started.
+type Migration struct {
+	AtNs uint64 `json:"at_ns"`
+	From int    `json:"from"`
+	To   int    `json:"to"`
 }

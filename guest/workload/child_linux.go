@@ -131,13 +131,19 @@ type progress struct {
 	n     uint64
 	x     uint64
 	lat   samples
+	cpu   int // the CPU seen last
 }
+
+// maxMigrationEvents bounds the migrations a report lists one by one
+// (Migrations counts them all).
+const maxMigrationEvents = 256
 
 func newProgress(start time.Time) *progress {
 	if now := time.Now(); now.Before(start) {
 		start = now
 	}
-	return &progress{start: start, last: start, cpus: map[int]bool{getcpu(): true}, x: uint64(start.UnixNano()) | 1}
+	cpu := getcpu()
+	return &progress{start: start, last: start, cpus: map[int]bool{cpu: true}, cpu: cpu, x: uint64(start.UnixNano()) | 1}
 }
 
 // unit does one block of work and records the progress point after it.
@@ -157,6 +163,12 @@ func (p *progress) mark(now time.Time) {
 	if gap > gapProbeNs || p.n%cpuProbeEvery == 0 {
 		cpu := getcpu()
 		p.cpus[cpu] = true
+		if cpu != p.cpu {
+			if len(p.rep.MigrationEvents) < maxMigrationEvents {
+				p.rep.MigrationEvents = append(p.rep.MigrationEvents, wire.Migration{AtNs: uint64(now.Sub(p.start)), From: p.cpu, To: cpu})
+			}
+			p.cpu = cpu
+		}
 		if gap > p.rep.MaxGapNs {
 			p.rep.MaxGapNs, p.rep.MaxGapCPU, p.rep.MaxGapAtNs = gap, cpu, uint64(now.Sub(p.start))
 		}
