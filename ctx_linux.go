@@ -128,3 +128,47 @@ func (c *Ctx) CgroupOf(pid int) (string, error) {
 	}
 	return "", fmt.Errorf("/proc/%d/cgroup: no cgroup2 entry", pid)
 }
+
+// Snapshot is what the kernel says of a running worker, read from /proc
+// without disturbing it.
+type Snapshot struct {
+	PID int
+	// CPU is the CPU it last ran on; Allowed its affinity.
+	CPU     int
+	Allowed topology.CPUSet
+	// RuntimeNs, RunDelayNs and Timeslices are its work thread's
+	// schedstat; Migrations its se.nr_migrations.
+	RuntimeNs, RunDelayNs, Timeslices uint64
+	Migrations                        uint64
+}
+
+// Snapshot reads a worker's scheduler counters as they are now.
+func (c *Ctx) Snapshot(pid int) (Snapshot, error) {
+	s := Snapshot{PID: pid}
+	var err error
+	if s.CPU, err = c.CPUOf(pid); err != nil {
+		return s, err
+	}
+	if s.Allowed, err = c.Allowed(pid); err != nil {
+		return s, err
+	}
+	// The work runs on the main thread, whose id is the pid.
+	task := fmt.Sprintf("/proc/%d/task/%d/", pid, pid)
+	b, err := os.ReadFile(task + "schedstat")
+	if err != nil {
+		return s, fmt.Errorf("reading %sschedstat: %w", task, err)
+	}
+	if f := strings.Fields(string(b)); len(f) >= 3 {
+		s.RuntimeNs, _ = strconv.ParseUint(f[0], 10, 64)
+		s.RunDelayNs, _ = strconv.ParseUint(f[1], 10, 64)
+		s.Timeslices, _ = strconv.ParseUint(f[2], 10, 64)
+	}
+	if b, err := os.ReadFile(task + "sched"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "se.nr_migrations" {
+				s.Migrations, _ = strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+			}
+		}
+	}
+	return s, nil
+}

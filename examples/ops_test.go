@@ -183,9 +183,35 @@ func TestOpSetAffinity(t *testing.T) {
 			return ktstr.Fail("set_affinity llc: %v", err)
 		}
 		runOn(ctx, &c, "p", topology.MustParseCPUList("0-1"))
-		return c.verdict("affinities applied to running workers")
+		// A loop hold repeats its ops: a fresh random half of the pool for
+		// each worker, every 200 ms, until the duration ends.
+		pids, _ := ctx.Workers("p")
+		before, err := ctx.Snapshot(pids[0])
+		if err != nil {
+			return ktstr.Fail("snapshot: %v", err)
+		}
+		if err := ctx.Run(ktstr.Step{Ops: []ktstr.Op{scenario.SetAffinity("p", scenario.RandomSubset)}, Hold: scenario.Loop(200 * time.Millisecond)}); err != nil {
+			return ktstr.Fail("loop step: %v", err)
+		}
+		after, err := ctx.Snapshot(pids[0])
+		if err != nil {
+			return ktstr.Fail("snapshot: %v", err)
+		}
+		if after.RuntimeNs <= before.RuntimeNs || after.Allowed.Len() != 1 {
+			c.errorf("snapshots before %+v and after %+v: want more runtime, and one CPU (a random half of 3) allowed", before, after)
+		}
+		return c.verdict("affinities applied to running workers, and again in a loop")
 	})
 	wantTimeline(t, res, "set_affinity")
+	loops := 0
+	for _, e := range res.Timeline {
+		if e.Kind == "set_affinity" && e.Detail == "random" {
+			loops++
+		}
+	}
+	if loops < 3 {
+		t.Errorf("%d random set_affinity events from the loop hold, want at least 3", loops)
+	}
 }
 
 // TestOpSpawnHost: spawn_host starts workers outside the test's cgroups,

@@ -60,13 +60,23 @@ func TestScenarioStallCaught(t *testing.T) {
 // TestScenarioScattershotCaught: a scheduler that throws tasks onto
 // random CPUs while affinities change makes migrations explode.
 func TestScenarioScattershotCaught(t *testing.T) {
-	ktstr.Run(t, ktstr.Spec{
+	res := ktstr.Run(t, ktstr.Spec{
 		Scenario: "affinity_change", Scheduler: &KtstrSched, Sockets: 2, Cores: 2, Threads: 1,
 		ExtraSchedArgs: []string{"--fault=scattershot"},
 		Verify:         ktstr.Verify{MaxMigrationRatio: 0.0002},
 		ExpectErr:      true,
 		ExpectErrMatch: `FAIL migration_ratio: migration ratio above 0.0002`,
 	})
+	// The failure comes with what the scenario had just done.
+	changes := 0
+	for _, e := range res.Timeline {
+		if e.Kind == "set_affinity" {
+			changes++
+		}
+	}
+	if changes != 8 {
+		t.Errorf("%d set_affinity events in the failed run's timeline, want 8 (4 steps x 2 cgroups)", changes)
+	}
 }
 
 // TestScenarioDegradeCaught: a scheduler that lets tasks run only 5% of

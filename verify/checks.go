@@ -306,7 +306,15 @@ func byCgroup(reports []wire.WorkerReport) ([]string, map[string][]wire.WorkerRe
 
 func checkSpread(reports []wire.WorkerReport, limit float64) CheckResult {
 	r := CheckResult{Name: CheckSpread, Passed: true}
-	names, groups := byCgroup(reports)
+	// Fairness is judged over the whole run: workers a scenario stopped
+	// early ran through different competition, and are left out.
+	var full []wire.WorkerReport
+	for _, w := range reports {
+		if !w.StoppedEarly {
+			full = append(full, w)
+		}
+	}
+	names, groups := byCgroup(full)
 	var parts, bad []string
 	for _, n := range names {
 		ws := groups[n]

@@ -402,3 +402,19 @@ func TestCheckResultJSON(t *testing.T) {
 		t.Errorf("JSON = %s, want %s", b, want)
 	}
 }
+
+func TestSpreadLeavesOutWorkersStoppedEarly(t *testing.T) {
+	stopped := worker("cg", 1, 90, 10)
+	stopped.StoppedEarly = true
+	th := verify.Defaults(verify.Env{})
+	for _, c := range verify.Evaluate([]wire.WorkerReport{worker("cg", 0, 10, 10), stopped, worker("cg", 2, 12, 10)}, th, verify.Env{}) {
+		if c.Name == verify.CheckSpread && (!c.Passed || !strings.Contains(c.Message, "2 workers")) {
+			t.Errorf("spread = %v, want a pass over the 2 workers that ran to the end", c)
+		}
+	}
+	for _, c := range verify.Evaluate([]wire.WorkerReport{worker("cg", 0, 10, 10), worker("cg", 1, 90, 10)}, th, verify.Env{}) {
+		if c.Name == verify.CheckSpread && c.Passed {
+			t.Errorf("spread = %v, want a failure when both ran to the end", c)
+		}
+	}
+}

@@ -472,9 +472,17 @@ func (e *Engine) stop(name string) error {
 	if err != nil {
 		return err
 	}
-	e.done = append(e.done, collect(st.workers)...)
+	e.done = append(e.done, early(collect(st.workers))...)
 	st.workers = nil
 	return nil
+}
+
+// early marks reports of workers stopped before the scenario's end.
+func early(reps []wire.WorkerReport) []wire.WorkerReport {
+	for i := range reps {
+		reps[i].StoppedEarly = true
+	}
+	return reps
 }
 
 // collect signals every worker, then collects each, with the CPUs it was
@@ -504,7 +512,7 @@ func (e *Engine) remove(name string) error {
 			continue
 		}
 		if st := e.cgroups[n]; st != nil && len(st.workers) > 0 {
-			e.done = append(e.done, collect(st.workers)...)
+			e.done = append(e.done, early(collect(st.workers))...)
 		}
 		if err := e.Mgr.Remove(n); err != nil {
 			errs = append(errs, err)

@@ -46,6 +46,10 @@ type WorkerReport struct {
 	WakeLatencyMeanNs float64 `json:"wake_latency_mean_ns,omitempty"`
 	WakeLatencyCV     float64 `json:"wake_latency_cv,omitempty"`
 
+	// StoppedEarly is set for a worker a scenario stopped before the end
+	// (stop_cgroup, remove_cgroup): the fairness spread leaves it out.
+	StoppedEarly bool `json:"stopped_early,omitempty"`
+
 	// AllowedCPUs is the cpuset the worker was confined to ("" = any).
 	AllowedCPUs string `json:"allowed_cpus,omitempty"`
 	// Policy and Priority are the scheduling policy and real-time

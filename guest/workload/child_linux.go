@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -28,14 +27,6 @@ const EnvWorker = "KTSTR_WORKER"
 // blockIters is the arithmetic done between two progress points. Small
 // enough that a gap of a millisecond is visible even under emulation.
 const blockIters = 512
-
-// cpuProbeEvery is how many blocks pass between two getcpu calls when no
-// gap hints at a migration.
-const cpuProbeEvery = 64
-
-// gapProbeNs: a pause longer than this may have moved the worker, so the
-// CPU is probed right after it.
-const gapProbeNs = 50_000
 
 // MaybeRunWorker runs the worker and exits the process when EnvWorker is
 // set; otherwise it returns at once.
@@ -118,33 +109,7 @@ func runWorker(raw string) int {
 	return 0
 }
 
-var sink uint64
-
-// progress tracks a work loop: work units, gaps between progress points
-// and the CPUs seen. Wall time and the first gap count from the common
-// start time, so a worker that starts late shows it.
-type progress struct {
-	rep   wire.WorkerReport
-	start time.Time
-	last  time.Time
-	cpus  map[int]bool
-	n     uint64
-	x     uint64
-	lat   samples
-	cpu   int // the CPU seen last
-}
-
-// maxMigrationEvents bounds the migrations a report lists one by one
-// (Migrations counts them all).
-const maxMigrationEvents = 256
-
-func newProgress(start time.Time) *progress {
-	if now := time.Now(); now.Before(start) {
-		start = now
-	}
-	cpu := getcpu()
-	return &progress{start: start, last: start, cpus: map[int]bool{cpu: true}, cpu: cpu, x: uint64(start.UnixNano()) | 1}
-}
+func newProgress(start time.Time) *progress { return newProgressAt(start, time.Now(), getcpu) }
 
 // unit does one block of work and records the progress point after it.
 func (p *progress) unit() {
@@ -156,34 +121,9 @@ func (p *progress) unit() {
 	p.mark(time.Now())
 }
 
-// mark records a progress point at now.
-func (p *progress) mark(now time.Time) {
-	gap := uint64(now.Sub(p.last))
-	p.last = now
-	if gap > gapProbeNs || p.n%cpuProbeEvery == 0 {
-		cpu := getcpu()
-		p.cpus[cpu] = true
-		if cpu != p.cpu {
-			if len(p.rep.MigrationEvents) < maxMigrationEvents {
-				p.rep.MigrationEvents = append(p.rep.MigrationEvents, wire.Migration{AtNs: uint64(now.Sub(p.start)), From: p.cpu, To: cpu})
-			}
-			p.cpu = cpu
-		}
-		if gap > p.rep.MaxGapNs {
-			p.rep.MaxGapNs, p.rep.MaxGapCPU, p.rep.MaxGapAtNs = gap, cpu, uint64(now.Sub(p.start))
-		}
-	}
-}
-
 func (p *progress) finish() wire.WorkerReport {
 	sink = p.x
-	p.rep.WallNs = uint64(time.Since(p.start))
-	for c := range p.cpus {
-		p.rep.CPUsUsed = append(p.rep.CPUsUsed, c)
-	}
-	sort.Ints(p.rep.CPUsUsed)
-	p.lat.fill(&p.rep)
-	return p.rep
+	return p.finishAt(time.Now())
 }
 
 // work runs spec's work type until stopped is set.
