@@ -3,7 +3,6 @@ package ktstr
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/ktstr-go/ktstr/guest/scenario"
 	"github.com/ktstr-go/ktstr/guest/wire"
+	"github.com/ktstr-go/ktstr/internal/hostrun"
 	"github.com/ktstr-go/ktstr/kernel"
 	"github.com/ktstr-go/ktstr/runner"
 	"github.com/ktstr-go/ktstr/verify"
@@ -96,7 +96,7 @@ func runHost(t *testing.T, spec Spec, p Profile) *Result {
 		t.Errorf("ktstr: %v", err)
 	}
 	if res.Err != nil && spec.AutoRepro == On {
-		if explainable(res.Err) {
+		if hostrun.Explainable(res.Err) {
 			autoRepro(t, spec, p, res)
 		} else {
 			t.Logf("ktstr: auto_repro: not rerun: this failure comes back the same on every run")
@@ -126,133 +126,95 @@ func autoRepro(t *testing.T, spec Spec, p Profile, first *Result) {
 var accelNote sync.Once
 
 // hostRun does one VM run and fills res; the error says why the run
-// failed (see errors.go for its types).
+// failed (see internal/hostrun for its types). The orchestration is
+// hostrun's; this is the testing glue: the spec turned into a Job, the
+// log lines, the result and the checks.
 func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []string) error {
 	t.Helper()
 	sched := spec.Scheduler
-	kernelPath, err := runfile(EnvKernelRunfile)
-	if err != nil {
+	job := hostrun.Job{NeedSchedExt: !sched.IsEEVDF(), WorkDir: t.TempDir()}
+	var err error
+	if job.KernelExplicit, err = hostrun.Runfile(EnvKernelRunfile); err != nil {
 		return &SetupError{Err: err}
 	}
-	k, err := kernel.Resolve(kernel.ResolveOptions{Explicit: kernelPath, NeedSchedExt: !sched.IsEEVDF()})
-	if err != nil {
-		return &SetupError{Err: fmt.Errorf("no kernel: %w", err)}
-	}
-	res.Kernel = k.Path
-	debugKernel := kernelDebugOptions(k)
 	var schedReq *wire.SchedRequest
 	if !sched.IsEEVDF() {
 		schedReq = schedRequest(spec, p)
 		res.SchedArgs = schedReq.Args
 	}
-	work := t.TempDir()
-	base := os.Getenv(EnvInitramfs)
-	if rf, err := runfile(EnvInitramfsRunfile); err != nil {
+	job.Base = os.Getenv(EnvInitramfs)
+	if rf, err := hostrun.Runfile(EnvInitramfsRunfile); err != nil {
 		return &SetupError{Err: err}
 	} else if rf != "" {
-		base = rf
+		job.Base = rf
 	}
-	if base != "" {
-		if _, err := os.Stat(base); err != nil {
-			return setupErrorf("%s: %w", EnvInitramfs, err)
-		}
+	if job.Base != "" && sched != nil && sched.Path != "" {
 		// A prebuilt initramfs holds built schedulers only; a host binary
 		// must still exist, and is reported the same way when it does not.
-		if sched != nil && sched.Path != "" {
-			if _, err := schedulerBinary(sched); err != nil {
-				return &SetupError{Err: err}
-			}
-		}
-	} else {
-		base = filepath.Join(work, "base.cpio")
-		if err := packBase(base, sched, schedReq); err != nil {
+		if _, err := schedulerBinary(sched); err != nil {
 			return &SetupError{Err: err}
 		}
 	}
+	job.Pack = func(dst string) error { return packBase(dst, sched, schedReq) }
 	hostTimeout, guestTimeout := timeouts(spec)
 	specJSON, _ := json.Marshal(spec)
-	guestEnv := append(gauntletEnv(), wire.EnvThresholds+"="+guestThresholds(spec, k.Path, debugKernel))
-	reqJSON, err := json.Marshal(wire.Request{
+	job.Request = wire.Request{
 		Test:      t.Name(),
 		Args:      []string{"-test.run", runPattern(t.Name()), "-test.v", "-test.timeout", (guestTimeout + 30*time.Second).String()},
-		Env:       guestEnv,
+		Env:       gauntletEnv(),
 		Timeout:   wire.Duration(guestTimeout),
 		Spec:      specJSON,
 		Scheduler: schedReq,
-	})
-	if err != nil {
-		return setupErrorf("encoding request: %w", err)
 	}
-	reqArchive := filepath.Join(work, "request.cpio")
-	if err := runner.WriteInitramfs(reqArchive, []runner.File{{Path: wire.RequestPath, Data: reqJSON}}, false); err != nil {
-		return &SetupError{Err: err}
+	job.RequestEnv = func(k kernel.Kernel) []string {
+		return []string{wire.EnvThresholds + "=" + guestThresholds(spec, k.Path, hostrun.DebugOptions(k))}
 	}
 	var kargs []string
 	if sched != nil {
 		kargs = append(kargs, sched.KernelArgs...)
 	}
-	kargs = append(append(kargs, spec.KernelArgs...), extraKernelArgs...)
-	cfg := runner.Config{
-		Kernel:     k.Path,
-		Initramfs:  []string{base, reqArchive},
+	job.Config = runner.Config{
 		Topology:   spec.Topology(),
-		KernelArgs: kargs,
+		KernelArgs: append(append(kargs, spec.KernelArgs...), extraKernelArgs...),
 		Timeout:    hostTimeout,
 		OutDir:     res.OutputDir,
 		PinVCPUs:   spec.PerformanceMode,
 	}
 	if os.Getenv(EnvConsole) == "1" {
-		cfg.Console = testWriter{t}
+		job.Config.Console = testWriter{t}
 	}
-	out, err := runner.Boot(context.Background(), cfg)
-	res.Accel, res.Emulated, res.AccelWhy = out.Accel, out.Emulated, out.AccelWhy
-	if out.Emulated {
-		why := "see the first VM test of this binary for why KVM was not used"
-		accelNote.Do(func() { why = out.AccelWhy })
-		t.Logf("ktstr: %s on %s (%d CPUs), scheduler %s, profile %s: QEMU under TCG (%s), timeouts scaled to %v",
-			t.Name(), spec.Topology(), spec.Topology().CPUs(), res.Scheduler, res.Profile, why, out.Timeout)
-	}
-	for _, n := range out.Notes {
-		t.Logf("ktstr: %s", n)
-	}
-	if out.Hello != nil {
-		res.Guest = out.Hello.View
-	}
-	if err != nil {
-		var be *runner.BootError
-		if errors.As(err, &be) && (be.Kind == runner.FailSetup || be.Kind == runner.FailAccel) {
-			return &SetupError{Err: err}
+
+	out, runErr := hostrun.Run(context.Background(), job)
+	res.Kernel = out.Kernel.Path
+	if b := out.Boot; b != nil {
+		res.Accel, res.Emulated, res.AccelWhy = b.Accel, b.Emulated, b.AccelWhy
+		if b.Emulated {
+			why := "see the first VM test of this binary for why KVM was not used"
+			accelNote.Do(func() { why = b.AccelWhy })
+			t.Logf("ktstr: %s on %s (%d CPUs), scheduler %s, profile %s: QEMU under TCG (%s), timeouts scaled to %v",
+				t.Name(), spec.Topology(), spec.Topology().CPUs(), res.Scheduler, res.Profile, why, b.Timeout)
 		}
-		return err
+		for _, n := range b.Notes {
+			t.Logf("ktstr: %s", n)
+		}
+		if b.Hello != nil {
+			res.Guest = b.Hello.View
+		}
 	}
-	if out.Done != nil && len(out.Done.Errors) > 0 {
-		return &GuestError{Reason: "guest init reported errors: " + strings.Join(out.Done.Errors, "; ")}
+	if r := out.Result; r != nil {
+		res.Sched = r.Sched
+		if r.Report != nil {
+			// Kept also when the test did not finish: what had just happened.
+			res.Phases, res.Timeline = r.Report.Phases, r.Report.Timeline
+		}
+	}
+	if runErr != nil {
+		return runErr
 	}
 	r := out.Result
-	if r == nil {
-		return &GuestError{Reason: "guest sent no test result"}
-	}
-	res.Sched = r.Sched
-	if r.Report != nil {
-		// Kept also when the test did not finish: what had just happened.
-		res.Phases, res.Timeline = r.Report.Phases, r.Report.Timeline
-	}
-	if err := schedFailure(r.Sched); err != nil {
-		return err
-	}
-	switch {
-	case r.TimedOut:
-		return &GuestError{Reason: fmt.Sprintf("the test timed out in the guest after %v", time.Duration(r.Duration)), OutputTail: r.OutputTail}
-	case r.Report == nil:
-		return &GuestError{Reason: fmt.Sprintf("the test wrote no report in the guest (exit code %d)", r.ExitCode), OutputTail: r.OutputTail}
-	case r.ExitCode != 0:
-		return &GuestError{Reason: fmt.Sprintf("the test failed in the guest (exit code %d)", r.ExitCode), OutputTail: r.OutputTail}
-	case len(r.Report.Errors) > 0:
-		return &GuestError{Reason: "scenario failed in the guest: " + strings.Join(r.Report.Errors, "; ")}
-	}
 	res.Workers = r.Report.Workers
 	res.SchedExt = r.Report.SchedExt
-	env := verify.Env{Emulated: out.Emulated, DebugKernel: debugKernel}
+	env := verify.Env{Emulated: out.Boot.Emulated, DebugKernel: out.DebugKernel}
 	res.Checks = verify.Evaluate(res.Workers, spec.Thresholds(env), env)
 	if schedReq != nil {
 		res.Checks = append(res.Checks, checkInCharge(schedReq, res.SchedExt))
@@ -316,40 +278,6 @@ func gauntletEnv() []string {
 	return env
 }
 
-// kernelDebugOptions are the debug options of k's config (none when the
-// config is unknown).
-func kernelDebugOptions(k kernel.Kernel) []string {
-	if k.ConfigPath == "" {
-		return nil
-	}
-	b, err := os.ReadFile(k.ConfigPath)
-	if err != nil {
-		return nil
-	}
-	return kernel.DebugOptions(b)
-}
-
-// runfile resolves the runfiles path in the environment variable env
-// ("" when it is unset).
-func runfile(env string) (string, error) {
-	v := os.Getenv(env)
-	if v == "" {
-		return "", nil
-	}
-	var tried []string
-	for _, root := range []string{os.Getenv("RUNFILES_DIR"), os.Getenv("TEST_SRCDIR")} {
-		if root == "" {
-			continue
-		}
-		p := filepath.Join(root, v)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-		tried = append(tried, p)
-	}
-	return "", fmt.Errorf("%s=%s: no such runfile (tried %v; RUNFILES_DIR and TEST_SRCDIR must point at the runfiles tree)", env, v, tried)
-}
-
 // packBase writes the base initramfs: init, this test binary and the
 // scheduler's binary.
 func packBase(path string, sched *Scheduler, schedReq *wire.SchedRequest) error {
@@ -388,22 +316,6 @@ func checkInCharge(req *wire.SchedRequest, s wire.SchedExtSample) verify.CheckRe
 	}
 	c.Message = fmt.Sprintf("the scheduler was not in charge while the workers ran: sched_ext state %q, ops %q (want enabled, %q)", s.State, s.Ops, req.Ops)
 	return c
-}
-
-// schedFailure explains a scheduler that did not start or died, or a
-// map write that was not done (nil when none of these happened).
-func schedFailure(r *wire.SchedReport) error {
-	switch {
-	case r == nil:
-		return nil
-	case r.StartErr != "":
-		return &SchedulerError{Name: r.Name, Cause: r.StartErr, Output: r.OutputTail, Dump: r.Dump}
-	case r.Died:
-		return &SchedulerError{Name: r.Name, Died: true, Cause: r.DeathCause, Output: r.OutputTail, Dump: r.Dump}
-	case len(r.MapWriteErrors) > 0:
-		return &MapWriteError{Errors: r.MapWriteErrors}
-	}
-	return nil
 }
 
 // schedRequest is what init needs to run the scheduler of spec with p.
@@ -460,7 +372,7 @@ func schedulerBinary(sc *Scheduler) (string, error) {
 func report(t *testing.T, spec Spec, res *Result) {
 	t.Helper()
 	if res.Err != nil && len(res.Timeline) > 0 {
-		t.Logf("ktstr: what the scenario did last:\n%s", timelineTail(res.Timeline, timelineTailEvents))
+		t.Logf("ktstr: what the scenario did last:\n%s", hostrun.TimelineTail(res.Timeline, timelineTailEvents))
 	}
 	if spec.ExpectErr {
 		switch {
@@ -492,19 +404,6 @@ func report(t *testing.T, spec Spec, res *Result) {
 
 // timelineTailEvents is how much of the timeline a failure shows.
 const timelineTailEvents = 20
-
-// timelineTail is the last n events, one a line.
-func timelineTail(tl []wire.Event, n int) string {
-	var b strings.Builder
-	if len(tl) > n {
-		fmt.Fprintf(&b, "  (%d earlier events in result.json)\n", len(tl)-n)
-		tl = tl[len(tl)-n:]
-	}
-	for _, e := range tl {
-		b.WriteString("  " + e.String() + "\n")
-	}
-	return strings.TrimRight(b.String(), "\n")
-}
 
 func writeResult(res *Result) error {
 	if err := os.MkdirAll(res.OutputDir, 0o755); err != nil {

@@ -1,8 +1,6 @@
 package ktstr
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -163,29 +161,5 @@ func TestGauntletSpec(t *testing.T) {
 	}
 	if _, _, err := gauntletSpec("TestW", Spec{Scheduler: sched}, env("", "steal")); err == nil || !strings.Contains(err.Error(), EnvProfile+"=steal") {
 		t.Errorf("invalid profile: %v, want an error naming it", err)
-	}
-}
-
-func TestRunfile(t *testing.T) {
-	root := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(root, "_main", "k"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "_main", "k", "vmlinux"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("RUNFILES_DIR", "")
-	t.Setenv("TEST_SRCDIR", root)
-	t.Setenv(EnvKernelRunfile, "_main/k/vmlinux")
-	if p, err := runfile(EnvKernelRunfile); err != nil || p != filepath.Join(root, "_main", "k", "vmlinux") {
-		t.Errorf("runfile = %q, %v", p, err)
-	}
-	t.Setenv(EnvKernelRunfile, "_main/k/missing")
-	if _, err := runfile(EnvKernelRunfile); err == nil || !strings.Contains(err.Error(), EnvKernelRunfile) {
-		t.Errorf("missing runfile: err = %v", err)
-	}
-	t.Setenv(EnvKernelRunfile, "")
-	if p, err := runfile(EnvKernelRunfile); p != "" || err != nil {
-		t.Errorf("unset: %q, %v", p, err)
 	}
 }

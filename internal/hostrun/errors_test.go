@@ -1,4 +1,4 @@
-package ktstr
+package hostrun
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/ktstr-go/ktstr/guest/wire"
@@ -35,8 +36,8 @@ func TestExplainable(t *testing.T) {
 		{"guest test failed", &GuestError{Reason: "exit code 1"}, true},
 		{"something else", errors.New("?"), false},
 	} {
-		if got := explainable(tt.err); got != tt.want {
-			t.Errorf("%s: explainable = %v, want %v", tt.name, got, tt.want)
+		if got := Explainable(tt.err); got != tt.want {
+			t.Errorf("%s: Explainable = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }
@@ -63,8 +64,8 @@ func TestSchedFailure(t *testing.T) {
 		{&wire.SchedReport{Name: "s", Died: true, DeathCause: "stall", Dump: "dump"}, &SchedulerError{Name: "s", Died: true, Cause: "stall", Dump: "dump"}},
 		{&wire.SchedReport{Name: "s", MapWriteErrors: []string{"m failed"}}, &MapWriteError{Errors: []string{"m failed"}}},
 	} {
-		if got := schedFailure(tt.rep); !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("schedFailure(%+v) = %#v, want %#v", tt.rep, got, tt.want)
+		if got := SchedFailure(tt.rep); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("SchedFailure(%+v) = %#v, want %#v", tt.rep, got, tt.want)
 		}
 	}
 }
@@ -75,14 +76,58 @@ func TestKernelDebugOptions(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("CONFIG_KASAN=y\nCONFIG_SCHED_CLASS_EXT=y\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got := kernelDebugOptions(kernel.Kernel{ConfigPath: cfg}); !reflect.DeepEqual(got, []string{"CONFIG_KASAN"}) {
+	if got := DebugOptions(kernel.Kernel{ConfigPath: cfg}); !reflect.DeepEqual(got, []string{"CONFIG_KASAN"}) {
 		t.Errorf("debug options %q, want CONFIG_KASAN", got)
 	}
-	if got := kernelDebugOptions(kernel.Kernel{}); got != nil {
+	if got := DebugOptions(kernel.Kernel{}); got != nil {
 		t.Errorf("unknown config: %q, want none", got)
 	}
-	env := verify.Env{DebugKernel: kernelDebugOptions(kernel.Kernel{ConfigPath: cfg})}
+	env := verify.Env{DebugKernel: DebugOptions(kernel.Kernel{ConfigPath: cfg})}
 	if th := verify.Defaults(env); th.MaxGapMs != verify.RelaxedMaxGapMs {
 		t.Errorf("a debug kernel's gap limit is %v, want the relaxed %d", th.MaxGapMs, verify.RelaxedMaxGapMs)
+	}
+}
+
+func TestGuestFailure(t *testing.T) {
+	rep := &wire.TestReport{}
+	for _, tt := range []struct {
+		r    wire.TestResult
+		want string
+	}{
+		{wire.TestResult{Report: rep}, ""},
+		{wire.TestResult{TimedOut: true, Duration: wire.Duration(3e9), OutputTail: "spinning"}, "the test timed out in the guest after 3s\n--- guest output tail ---\nspinning"},
+		{wire.TestResult{ExitCode: 2}, "the test wrote no report in the guest (exit code 2)"},
+		{wire.TestResult{ExitCode: 1, Report: rep}, "the test failed in the guest (exit code 1)"},
+		{wire.TestResult{Report: &wire.TestReport{Errors: []string{"no cgroup"}}}, "scenario failed in the guest: no cgroup"},
+		{wire.TestResult{Report: rep, Sched: &wire.SchedReport{Name: "s", Died: true, DeathCause: "stall"}}, "scheduler s died: stall"},
+	} {
+		err := GuestFailure(&tt.r)
+		if got := fmt.Sprint(err); (tt.want == "" && err != nil) || (tt.want != "" && got != tt.want) {
+			t.Errorf("GuestFailure(%+v) = %v, want %q", tt.r, err, tt.want)
+		}
+	}
+}
+
+func TestRunfile(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "_main", "k"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "_main", "k", "vmlinux"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("RUNFILES_DIR", "")
+	t.Setenv("TEST_SRCDIR", root)
+	t.Setenv("KTSTR_KERNEL_RLOCATION", "_main/k/vmlinux")
+	if p, err := Runfile("KTSTR_KERNEL_RLOCATION"); err != nil || p != filepath.Join(root, "_main", "k", "vmlinux") {
+		t.Errorf("runfile = %q, %v", p, err)
+	}
+	t.Setenv("KTSTR_KERNEL_RLOCATION", "_main/k/missing")
+	if _, err := Runfile("KTSTR_KERNEL_RLOCATION"); err == nil || !strings.Contains(err.Error(), "KTSTR_KERNEL_RLOCATION") {
+		t.Errorf("missing runfile: err = %v", err)
+	}
+	t.Setenv("KTSTR_KERNEL_RLOCATION", "")
+	if p, err := Runfile("KTSTR_KERNEL_RLOCATION"); p != "" || err != nil {
+		t.Errorf("unset: %q, %v", p, err)
 	}
 }
