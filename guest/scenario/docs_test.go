@@ -1,7 +1,6 @@
 package scenario
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,15 +16,8 @@ func TestDocsCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := ReplaceDocs(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(doc, want) {
-		t.Fatalf("the scenario table of %s is stale: run `go generate ./guest/scenario` and commit the result", DocsPath)
-	}
-	if n := strings.Count(docblock.Block(doc, DocsBegin, DocsEnd), "\n| `"); n != 14 {
-		t.Errorf("%s lists %d scenarios, want 14", DocsPath, n)
+	if err := docblock.Check(DocsPath, doc, DocsBegin, DocsEnd, Markdown(), 14, "go generate ./guest/scenario"); err != nil {
+		t.Error(err)
 	}
 }
 

@@ -30,3 +30,20 @@ func Block(doc []byte, begin, end string) string {
 	}
 	return string(doc[i+len(begin) : j])
 }
+
+// Check reports whether the block of doc between begin and end is
+// content and holds rows table rows ("| `" lines): nil, or an error that
+// says how to regenerate it.
+func Check(path string, doc []byte, begin, end string, content []byte, rows int, regenerate string) error {
+	want, err := Replace(path, doc, begin, end, content)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(doc, want) {
+		return fmt.Errorf("the generated table of %s is stale: run `%s` and commit the result", path, regenerate)
+	}
+	if n := bytes.Count([]byte(Block(doc, begin, end)), []byte("\n| `")); n != rows {
+		return fmt.Errorf("%s lists %d rows between %q and %q, want %d", path, n, begin, end, rows)
+	}
+	return nil
+}
