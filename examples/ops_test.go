@@ -18,8 +18,10 @@ import (
 // the guest: where the workers may run and do run, which cgroup holds
 // them, which directories exist.
 
-// opsSpec is the VM every op test runs in.
-var opsSpec = ktstr.Spec{Sockets: 2, Cores: 2, Threads: 1, DurationS: 2, WorkersPerCgroup: 2}
+// opsSpec is the VM every op test runs in. The bodies move workers
+// around for a fraction of a second: their fairness spread says nothing,
+// so its check is off (the others stay on).
+var opsSpec = ktstr.Spec{Sockets: 2, Cores: 2, Threads: 1, DurationS: 2, WorkersPerCgroup: 2, Verify: ktstr.Verify{MaxSpreadPct: 100}}
 
 // check collects failures of a test body.
 type check []string
