@@ -268,6 +268,10 @@ func TestOpMoveAllTasks(t *testing.T) {
 				if got, err := ctx.CgroupOf(p); err != nil || !strings.HasSuffix(got, "/ktstr/"+want) {
 					c.errorf("pid %d is in %q (%v), want .../ktstr/%s", p, got, err, want)
 				}
+				// And it runs there.
+				if err := runs(ctx, p); err != nil {
+					c.errorf("in %s: %v", want, err)
+				}
 			}
 		}
 		in("a/sub", "a/sub")
@@ -282,6 +286,24 @@ func TestOpMoveAllTasks(t *testing.T) {
 		return c.verdict("tasks moved between nested cgroups")
 	})
 	wantTimeline(t, res, "move_all_tasks")
+}
+
+// runs waits, up to 5 s, until a worker has run on a CPU since the call.
+func runs(ctx *ktstr.Ctx, pid int) error {
+	first, err := ctx.Snapshot(pid)
+	if err != nil {
+		return err
+	}
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		now, err := ctx.Snapshot(pid)
+		if err != nil {
+			return err
+		}
+		if now.RuntimeNs > first.RuntimeNs {
+			return nil
+		}
+	}
+	return fmt.Errorf("pid %d did not run for 5s", pid)
 }
 
 // wantTimeline checks that the result's timeline has each op kind.

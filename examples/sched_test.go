@@ -6,18 +6,21 @@ import (
 	"github.com/ktstr-go/ktstr"
 )
 
-// TestSteadyKtstr runs the scenario of TestSteadyEEVDF under the example
-// sched_ext scheduler, once per flag profile without borrow: default, llc
-// and llc+steal. The scheduler check confirms that sched_ext was enabled
-// with the ktstr ops while the workers ran.
+// TestSteadyKtstr runs eight spinners under the example sched_ext
+// scheduler, once per flag profile without borrow: default, llc and
+// llc+steal. Each cgroup has an LLC of its own: the llc profile keeps a
+// task in the LLC queue it was first put in (only steal moves it), so
+// without the cpusets its fairness would depend on how the first
+// placement split the tasks across LLCs. The scheduler check confirms
+// that sched_ext was enabled with the ktstr ops while the workers ran.
 func TestSteadyKtstr(t *testing.T) {
 	ktstr.RunProfiles(t, ktstr.Spec{
 		Scheduler:     &KtstrSched,
 		ExcludedFlags: []string{"borrow"},
 		DurationS:     2,
 		Cgroups: []ktstr.CgroupDef{
-			{Name: "cg_a", Workers: 4, Work: ktstr.CpuSpin},
-			{Name: "cg_b", Workers: 4, Work: ktstr.CpuSpin},
+			{Name: "cg_a", Workers: 4, Work: ktstr.CpuSpin, Cpuset: "0-1"},
+			{Name: "cg_b", Workers: 4, Work: ktstr.CpuSpin, Cpuset: "2-3"},
 		},
 	})
 }
