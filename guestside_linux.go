@@ -52,7 +52,7 @@ func runGuest(t *testing.T, spec Spec, body func(*Ctx) Verdict) {
 			phase(name)
 			if name == "workers-ready" {
 				go func() {
-					time.Sleep(startDelay + dur/2)
+					time.Sleep(scenario.StartDelay + dur/2)
 					s := sampleSchedExt()
 					mu.Lock()
 					rep.SchedExt = s
@@ -128,10 +128,6 @@ func newCtx(spec Spec, eng *scenario.Engine) *Ctx {
 	c.SchedPID, _ = strconv.Atoi(os.Getenv(wire.EnvSchedPID))
 	return c
 }
-
-// startDelay is the scenario engine's: workers released together start
-// this long after.
-const startDelay = 50 * time.Millisecond
 
 // newEngine is the scenario engine for spec, on the guest's real
 // topology.

@@ -18,8 +18,9 @@ import (
 	"github.com/ktstr-go/ktstr/topology"
 )
 
-// startDelay lets every worker released together see the same start time.
-const startDelay = 50 * time.Millisecond
+// StartDelay lets every worker released together see the same start
+// time: they begin this long after their release.
+const StartDelay = 50 * time.Millisecond
 
 // Engine runs scenarios in the guest: it owns the cgroups below its
 // manager's root, the workers it started, and the timeline.
@@ -92,9 +93,6 @@ func (e *Engine) event(kind, cg, detail string, err error) {
 // Run runs steps and returns every worker's report (those stopped along
 // the way too). The engine's cgroups stay until [Engine.Close].
 func (e *Engine) Run(steps []Step) ([]wire.WorkerReport, error) {
-	if err := Validate(steps); err != nil {
-		return nil, err
-	}
 	err := e.RunSteps(steps)
 	e.phase("stop")
 	reps := e.Collect()
@@ -106,6 +104,9 @@ func (e *Engine) Run(steps []Step) ([]wire.WorkerReport, error) {
 // running. Loop holds end at the test's duration since the engine's
 // first use.
 func (e *Engine) RunSteps(steps []Step) error {
+	if err := Validate(steps); err != nil {
+		return err
+	}
 	e.mu.Lock()
 	e.init()
 	first := e.step
@@ -198,7 +199,7 @@ func (e *Engine) Setup(defs ...CgroupDef) error {
 
 // release lets freshly started workers begin at one common time.
 func release(ls []*live) error {
-	at := time.Now().Add(startDelay)
+	at := time.Now().Add(StartDelay)
 	for _, l := range ls {
 		if err := l.w.Go(at); err != nil {
 			return err
