@@ -3,6 +3,7 @@ package ktstr
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,9 +17,12 @@ import (
 	"github.com/ktstr-go/ktstr/guest/scenario"
 	"github.com/ktstr-go/ktstr/guest/wire"
 	"github.com/ktstr-go/ktstr/internal/hostrun"
+	"github.com/ktstr-go/ktstr/internal/probes"
 	"github.com/ktstr-go/ktstr/kernel"
 	"github.com/ktstr-go/ktstr/runner"
+	"github.com/ktstr-go/ktstr/runner/monitor"
 	"github.com/ktstr-go/ktstr/verify"
+	"github.com/ktstr-go/ktstr/verify/results"
 )
 
 // Host-side environment knobs.
@@ -38,6 +42,9 @@ const (
 	// ("repo/pkg/file"), which the Bazel rule sets.
 	EnvKernelRunfile    = "KTSTR_KERNEL_RLOCATION"
 	EnvInitramfsRunfile = "KTSTR_INITRAMFS_RLOCATION"
+	// EnvMonitor=off runs without the host-side monitor (its checks are
+	// then skipped, saying so): for measuring what the monitor costs.
+	EnvMonitor = "KTSTR_MONITOR"
 )
 
 // bootMargin is what the host timeout keeps beyond the guest's bound on
@@ -90,7 +97,7 @@ func runHost(t *testing.T, spec Spec, p Profile) *Result {
 	}
 	res := &Result{Test: t.Name(), Spec: spec, Scheduler: spec.Scheduler.name(), Profile: p.Name(), OutputDir: outputDir(t)}
 	start := time.Now()
-	res.setErr(hostRun(t, spec, p, res, nil))
+	res.setErr(hostRun(t, spec, p, res, runOptions{}))
 	res.ElapsedS = time.Since(start).Seconds()
 	if err := writeResult(res); err != nil {
 		t.Errorf("ktstr: %v", err)
@@ -112,13 +119,79 @@ func runHost(t *testing.T, spec Spec, p Profile) *Result {
 func autoRepro(t *testing.T, spec Spec, p Profile, first *Result) {
 	t.Helper()
 	rep := &Result{Test: first.Test, Spec: spec, Scheduler: first.Scheduler, Profile: first.Profile, OutputDir: filepath.Join(first.OutputDir, "repro")}
-	rep.setErr(hostRun(t, spec, p, rep, []string{"loglevel=7", "ignore_loglevel"}))
+	opts := runOptions{KernelArgs: []string{"loglevel=7", "ignore_loglevel"}}
+	if !spec.Scheduler.IsEEVDF() {
+		// A sched_ext scheduler is traced: the kernel functions that
+		// run its callbacks, the kfuncs it calls, and the first run's
+		// crash path.
+		opts.Probes = &wire.ProbeRequest{}
+		if first.Sched != nil {
+			opts.Probes.CrashPath = probes.CrashPath(first.Sched.Dump, 8)
+		}
+	}
+	rep.setErr(hostRun(t, spec, p, rep, opts))
 	writeResult(rep)
+	first.Repro = rep
 	if rep.Err == nil {
 		t.Logf("ktstr: auto_repro: the failure did not reproduce in a second run (outputs: %s)", rep.OutputDir)
-		return
+	} else {
+		t.Logf("ktstr: auto_repro: reproduced with a verbose kernel log (outputs: %s)", rep.OutputDir)
 	}
-	t.Logf("ktstr: auto_repro: reproduced with a verbose kernel log (outputs: %s)", rep.OutputDir)
+	if rep.Sched != nil && rep.Sched.Probes != nil {
+		t.Logf("ktstr: auto_repro: %s", describeProbes(rep.Sched.Probes, rep.Sched.Died))
+	}
+}
+
+// reproEvents is how many of the probes' last events a log shows.
+const reproEvents = 24
+
+// describeProbes is the probe section of a failure report: the last
+// calls into the scheduler with their task, the last call of each
+// callback, and what could not be probed.
+func describeProbes(r *wire.ProbeReport, died bool) string {
+	var b strings.Builder
+	when := "before the test ended"
+	if died {
+		when = "before the scheduler died"
+	}
+	evs := r.Events
+	if len(evs) > reproEvents {
+		evs = evs[len(evs)-reproEvents:]
+	}
+	fmt.Fprintf(&b, "probes (%d attached), the last %d calls %s (of %d traced; result.json has %d):", len(r.Probes), len(evs), when, r.Total, len(r.Events))
+	for _, e := range evs {
+		b.WriteString("\n    " + e.String())
+	}
+	if exit, in, found, ok := probes.ExitContext(r.Events); ok {
+		where := "outside any callback the probes saw"
+		if found {
+			where = fmt.Sprintf("in %s", in.Callback)
+			if in.Task != "" {
+				where += " for task " + in.Task
+			}
+		}
+		fmt.Fprintf(&b, "\n  the end began on cpu%d at %.6fs: %s, %s (running: %s)", exit.CPU, exit.TimeS, exit.Callback, where, exit.Current)
+	}
+	if st := probes.Stranded(r.Events); len(st) > 0 {
+		b.WriteString("\n  handed to the scheduler (ops.enqueue) and never run after:")
+		for _, e := range st {
+			b.WriteString("\n    " + e.String())
+		}
+	}
+	last, tasks := probes.Summary(r.Events)
+	if len(last) > 0 {
+		b.WriteString("\n  last call of each:")
+		for _, e := range last {
+			b.WriteString("\n    " + e.String())
+		}
+	}
+	if len(tasks) > 0 {
+		fmt.Fprintf(&b, "\n  tasks in the last calls: %s", strings.Join(tasks, ", "))
+	}
+	for _, e := range r.Errors {
+		b.WriteString("\n  not probed: " + e)
+	}
+	return b.String()
 }
 
 // accelNote says once per test binary why KVM was not used; later VM
@@ -129,7 +202,13 @@ var accelNote sync.Once
 // failed (see internal/hostrun for its types). The orchestration is
 // hostrun's; this is the testing glue: the spec turned into a Job, the
 // log lines, the result and the checks.
-func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []string) error {
+// runOptions are what a rerun changes: more kernel arguments, probes.
+type runOptions struct {
+	KernelArgs []string
+	Probes     *wire.ProbeRequest
+}
+
+func hostRun(t *testing.T, spec Spec, p Profile, res *Result, opts runOptions) error {
 	t.Helper()
 	sched := spec.Scheduler
 	job := hostrun.Job{NeedSchedExt: !sched.IsEEVDF(), WorkDir: t.TempDir()}
@@ -140,6 +219,7 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []
 	var schedReq *wire.SchedRequest
 	if !sched.IsEEVDF() {
 		schedReq = schedRequest(spec, p)
+		schedReq.Probes = opts.Probes
 		res.SchedArgs = schedReq.Args
 	}
 	job.Base = os.Getenv(EnvInitramfs)
@@ -148,7 +228,7 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []
 	} else if rf != "" {
 		job.Base = rf
 	}
-	if job.Base != "" && sched != nil && sched.Path != "" {
+	if job.Base != "" && sched != nil && sched.Path != "" && sched.Bazel == "" {
 		// A prebuilt initramfs holds built schedulers only; a host binary
 		// must still exist, and is reported the same way when it does not.
 		if _, err := schedulerBinary(sched); err != nil {
@@ -156,6 +236,10 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []
 		}
 	}
 	job.Pack = func(dst string) error { return packBase(dst, sched, schedReq) }
+	monitorOff := os.Getenv(EnvMonitor) == "off"
+	if !monitorOff {
+		job.Monitor = &hostrun.MonitorOptions{WatchdogTimeout: memoryWatchdog(spec)}
+	}
 	hostTimeout, guestTimeout := timeouts(spec)
 	specJSON, _ := json.Marshal(spec)
 	job.Request = wire.Request{
@@ -175,7 +259,7 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []
 	}
 	job.Config = runner.Config{
 		Topology:   spec.Topology(),
-		KernelArgs: append(append(kargs, spec.KernelArgs...), extraKernelArgs...),
+		KernelArgs: append(append(kargs, spec.KernelArgs...), opts.KernelArgs...),
 		Timeout:    hostTimeout,
 		OutDir:     res.OutputDir,
 		PinVCPUs:   spec.PerformanceMode,
@@ -184,8 +268,15 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []
 		job.Config.Console = testWriter{t}
 	}
 
+	// Bazel's RemoteWorker (and other REAPI executors) hand the action its
+	// platform properties; say so where every test log shows it, passed
+	// or not, so that a remote run can be told from a local one.
+	if p := os.Getenv("BAZEL_REMOTE_PLATFORM"); p != "" {
+		t.Logf("ktstr: remote platform: %s", p)
+		fmt.Fprintf(os.Stderr, "ktstr: %s: remote platform: %s\n", t.Name(), p)
+	}
 	out, runErr := hostrun.Run(context.Background(), job)
-	res.Kernel = out.Kernel.Path
+	res.Kernel, res.KernelVersion = out.Kernel.Path, out.Kernel.Version
 	if b := out.Boot; b != nil {
 		res.Accel, res.Emulated, res.AccelWhy = b.Accel, b.Emulated, b.AccelWhy
 		if b.Emulated {
@@ -205,20 +296,42 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []
 		res.Sched = r.Sched
 		if r.Report != nil {
 			// Kept also when the test did not finish: what had just happened.
-			res.Phases, res.Timeline = r.Report.Phases, r.Report.Timeline
+			res.Phases, res.Timeline, res.StartUptimeMs = r.Report.Phases, r.Report.Timeline, r.Report.StartUptimeMs
+		}
+	}
+	var testRep *wire.TestReport
+	if out.Result != nil {
+		testRep = out.Result.Report
+	}
+	if out.Boot != nil && out.Boot.Monitor != nil {
+		res.Monitor = out.Boot.Monitor
+		res.MonitorPhases = verify.SummarizePhases(res.Monitor, testRep)
+		if w := res.Monitor.Watchdog; w != nil {
+			t.Logf("ktstr: watchdog override: %s", describeWatchdog(w))
 		}
 	}
 	if runErr != nil {
+		// The monitor's view still matters: a stall it saw before the
+		// kernel's watchdog ejected the scheduler, say.
+		if res.Monitor != nil && errors.As(runErr, new(*SchedulerError)) {
+			mc := verify.EvaluateMonitor(res.Monitor, verify.TestWindow(testRep), spec.Thresholds(verify.Env{Emulated: out.Boot.Emulated, DebugKernel: out.DebugKernel}), schedReq != nil)
+			res.Checks = append(res.Checks, mc...)
+		}
 		return runErr
 	}
 	r := out.Result
 	res.Workers = r.Report.Workers
 	res.SchedExt = r.Report.SchedExt
-	env := verify.Env{Emulated: out.Boot.Emulated, DebugKernel: out.DebugKernel}
+	env := verify.Env{Emulated: out.Boot.Emulated, DebugKernel: out.DebugKernel, CPUs: spec.Topology().CPUs()}
 	res.Checks = verify.Evaluate(res.Workers, spec.Thresholds(env), env)
 	if schedReq != nil {
 		res.Checks = append(res.Checks, checkInCharge(schedReq, res.SchedExt))
 	}
+	mon := res.Monitor
+	if monitorOff {
+		mon = nil // skipped: "the host monitor did not run"
+	}
+	res.Checks = append(res.Checks, verify.EvaluateMonitor(mon, verify.TestWindow(r.Report), spec.Thresholds(env), schedReq != nil)...)
 	if v := r.Report.Verdict; v != nil {
 		res.Verdict = v
 		res.Checks = append(res.Checks, bodyCheck(*v))
@@ -227,6 +340,32 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, extraKernelArgs []
 		return &ChecksError{Failed: failed}
 	}
 	return nil
+}
+
+// memoryWatchdog is the watchdog timeout the monitor writes into guest
+// memory: for a sched_ext scheduler that takes no watchdog argument (a
+// binary with one gets it on its command line).
+func memoryWatchdog(spec Spec) time.Duration {
+	sc := spec.Scheduler
+	if sc.IsEEVDF() || sc.WatchdogArg != "" || spec.WatchdogTimeoutS <= 0 {
+		return 0
+	}
+	return time.Duration(spec.WatchdogTimeoutS) * time.Second
+}
+
+// describeWatchdog says what the watchdog override did.
+func describeWatchdog(w *monitor.WatchdogReport) string {
+	if !w.Applied {
+		return fmt.Sprintf("%gs requested, not applied: %s", w.RequestedS, w.Note)
+	}
+	s := fmt.Sprintf("%gs written into the running scheduler (%d jiffies at HZ=%d, was %d)", w.RequestedS, w.WrittenJiffies, w.HZ, w.OriginalJiffies)
+	if w.Bridged {
+		s += "; the monitor checked runnable tasks itself until the kernel's watchdog work ran at the new interval"
+	}
+	if w.Stalled != "" {
+		s += "; it found " + w.Stalled + " and let the kernel's tick watchdog eject the scheduler"
+	}
+	return s
 }
 
 // guestThresholds are the merged verification settings a test body sees,
@@ -374,6 +513,9 @@ func report(t *testing.T, spec Spec, res *Result) {
 	if res.Err != nil && len(res.Timeline) > 0 {
 		t.Logf("ktstr: what the scenario did last:\n%s", hostrun.TimelineTail(res.Timeline, timelineTailEvents))
 	}
+	if res.Err != nil && len(res.MonitorPhases) > 0 {
+		t.Logf("ktstr: what the host monitor saw, per phase:\n%s", verify.FormatPhases(res.MonitorPhases))
+	}
 	if spec.ExpectErr {
 		switch {
 		case res.Failure == "":
@@ -397,7 +539,7 @@ func report(t *testing.T, spec Spec, res *Result) {
 			t.Log(c.String())
 		})
 	}
-	if res.Failure != "" && len(verify.Failed(res.Checks)) == 0 {
+	if res.Failure != "" && !errors.As(res.Err, new(*ChecksError)) {
 		t.Errorf("ktstr: %s: %s", t.Name(), res.Failure)
 	}
 }
@@ -406,6 +548,18 @@ func report(t *testing.T, spec Spec, res *Result) {
 const timelineTailEvents = 20
 
 func writeResult(res *Result) error {
+	res.SchemaVersion = results.SchemaVersion
+	topo := res.Spec.Topology()
+	res.Topology, res.CPUs = topo.String(), topo.CPUs()
+	window := verify.TestWindow(&wire.TestReport{StartUptimeMs: res.StartUptimeMs, Phases: res.Phases})
+	res.Metrics = results.Metrics(res.Workers, res.Monitor, window, res.Checks)
+	if s := res.Sched; s != nil && len(s.Programs) > 0 {
+		var n float64
+		for _, p := range s.Programs {
+			n += float64(p.VerifiedInsns)
+		}
+		res.Metrics["bpf_verified_insns"] = n
+	}
 	if err := os.MkdirAll(res.OutputDir, 0o755); err != nil {
 		return fmt.Errorf("result dir: %w", err)
 	}

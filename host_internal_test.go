@@ -152,7 +152,7 @@ func TestGauntletSpec(t *testing.T) {
 		t.Errorf("cpuset 4-7 on tiny-2llc: %v, want a validation error", err)
 	}
 	// A bad declaration stays bad whatever topology replaces it.
-	if _, _, err := gauntletSpec("TestBad", Spec{Cores: -1}, env("tiny-2llc", "")); err == nil || !strings.Contains(err.Error(), "cores: must be >= 0") {
+	if _, _, err := gauntletSpec("TestBad", Spec{Cores: -1}, env("tiny-2llc", "")); err == nil || !strings.Contains(err.Error(), "cores = -1: must be >= 0") {
 		t.Errorf("cores = -1 under an override: %v, want a validation error", err)
 	}
 	// Without the profile variable: every profile.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ktstr-go/ktstr/guest/wire"
 	"github.com/ktstr-go/ktstr/guest/workload"
+	"github.com/ktstr-go/ktstr/runner/monitor"
 	"github.com/ktstr-go/ktstr/topology"
 	"github.com/ktstr-go/ktstr/verify"
 )
@@ -54,16 +55,28 @@ func InGuest() bool { return os.Getenv(wire.EnvGuest) == "1" }
 
 // Result is what a ktstr run produced, as seen from the host.
 type Result struct {
-	Test      string `json:"test"`
-	Spec      Spec   `json:"spec"`
-	Scheduler string `json:"scheduler"`
-	Profile   string `json:"profile"`
+	// SchemaVersion is the version of this file's schema
+	// (docs/results.md; verify/results.SchemaVersion).
+	SchemaVersion int    `json:"schema_version"`
+	Test          string `json:"test"`
+	Spec          Spec   `json:"spec"`
+	Scheduler     string `json:"scheduler"`
+	Profile       string `json:"profile"`
 	// Accel is "kvm" or "tcg (mode)"; Emulated is true under TCG;
 	// AccelWhy says how it was chosen (why KVM was not used).
 	Accel    string `json:"accel"`
 	Emulated bool   `json:"emulated"`
 	AccelWhy string `json:"accel_why,omitempty"`
 	Kernel   string `json:"kernel"`
+	// KernelVersion is the kernel's release, when known.
+	KernelVersion string `json:"kernel_version,omitempty"`
+	// Topology is the VM's topology ("2s2c1t"), CPUs its CPU count.
+	Topology string `json:"topology"`
+	CPUs     int    `json:"cpus"`
+	// Metrics summarise the run in comparable numbers (work, gaps,
+	// monitor peaks and rates; docs/results.md lists them), which
+	// "ktstr stats compare" compares.
+	Metrics map[string]float64 `json:"metrics,omitempty"`
 	// Guest is the guest's own view of its topology.
 	Guest   wire.GuestView       `json:"guest"`
 	Workers []wire.WorkerReport  `json:"workers"`
@@ -79,6 +92,13 @@ type Result struct {
 	// Timeline every step transition and op.
 	Phases   []wire.Phase `json:"phases,omitempty"`
 	Timeline []wire.Event `json:"timeline,omitempty"`
+	// Monitor is what the host-side monitor sampled of the guest kernel
+	// (runner/monitor); MonitorPhases summarises it per phase of the
+	// timeline. StartUptimeMs is the guest uptime at which the timeline's
+	// times start, so samples (timed by guest uptime) line up with it.
+	Monitor       *monitor.Report       `json:"monitor,omitempty"`
+	MonitorPhases []verify.PhaseSummary `json:"monitor_phases,omitempty"`
+	StartUptimeMs float64               `json:"start_uptime_ms,omitempty"`
 	// Verdict is the test body's (RunWith), nil without one.
 	Verdict *Verdict `json:"verdict,omitempty"`
 	// Err is why the run failed (nil when it passed): a *SetupError,
@@ -87,6 +107,9 @@ type Result struct {
 	// problem from a failed scheduler. Failure is its text.
 	Err     error  `json:"-"`
 	Failure string `json:"failure,omitempty"`
+	// Repro is auto_repro's second run of a failed test (nil when there
+	// was none); its result.json is under OutputDir/repro.
+	Repro *Result `json:"-"`
 	// OutputDir holds console.log, qmp.log and result.json.
 	OutputDir string  `json:"output_dir"`
 	ElapsedS  float64 `json:"elapsed_s"`

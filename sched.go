@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
+
+	"github.com/ktstr-go/ktstr/internal/gauntlet"
 )
 
 // Scheduler declares a scheduler under test. It is plain data: declare it
@@ -23,6 +24,13 @@ type Scheduler struct {
 	Path      string
 	GoPackage string
 	Builtin   *Builtin
+	// Bazel is the scheduler's binary as a Bazel label, which the
+	// ktstr_go_test rule packs into the initramfs with its shared
+	// libraries: any binary target or file, such as a cc_binary or the
+	// kernel repository's "@ktstr_kernel//:scx_simple". Under go test,
+	// Path (or GoPackage) is used; the gazelle extension turns Bazel into
+	// the target's scheduler_binary.
+	Bazel string
 
 	// Flags are the scheduler's optional features; profiles are made of
 	// them (see [Scheduler.Profiles]).
@@ -72,7 +80,7 @@ var EEVDF = Scheduler{Name: "eevdf"}
 
 // IsEEVDF reports whether s runs no scheduler of its own.
 func (s *Scheduler) IsEEVDF() bool {
-	return s == nil || (s.Path == "" && s.GoPackage == "" && s.Builtin == nil)
+	return s == nil || (s.Path == "" && s.GoPackage == "" && s.Builtin == nil && s.Bazel == "")
 }
 
 func (s *Scheduler) name() string {
@@ -159,6 +167,12 @@ func (s *Scheduler) Validate() error {
 			}
 		}
 	}
+	if s.Bazel != "" && !strings.HasPrefix(s.Bazel, "//") && !strings.HasPrefix(s.Bazel, "@") && !strings.HasPrefix(s.Bazel, ":") {
+		bad("bazel", "%q is not a Bazel label (//pkg:target, @repo//:target or :target)", s.Bazel)
+	}
+	if s.Bazel != "" && s.Builtin != nil {
+		bad("bazel", "a builtin scheduler has no binary")
+	}
 	if s.WatchdogArg != "" && strings.Count(s.WatchdogArg, "%d") != 1 {
 		bad("watchdog_arg", "%q must contain exactly one %%d (milliseconds)", s.WatchdogArg)
 	}
@@ -205,71 +219,26 @@ func (p Profile) Name() string {
 // dropping sets in which a flag's requirement is missing. They are ordered
 // by size, then name.
 func (s *Scheduler) Profiles(required, excluded []string) ([]Profile, error) {
-	var errs []string
-	for _, list := range []struct {
-		attr  string
-		names []string
-	}{{"required_flags", required}, {"excluded_flags", excluded}} {
-		for _, n := range list.names {
-			if _, ok := s.flag(n); !ok {
-				errs = append(errs, fmt.Sprintf("%s: unknown flag %q (scheduler %s has: %s)", list.attr, n, s.name(), strings.Join(s.flagNames(), ", ")))
+	var requires map[string][]string
+	if s != nil {
+		for _, f := range s.Flags {
+			if len(f.Requires) > 0 {
+				if requires == nil {
+					requires = map[string][]string{}
+				}
+				requires[f.Name] = f.Requires
 			}
 		}
 	}
-	for _, n := range required {
-		if slices.Contains(excluded, n) {
-			errs = append(errs, fmt.Sprintf("flag %q is both required and excluded", n))
-		}
+	sets, err := gauntlet.Profiles(s.name(), s.flagNames(), requires, required, excluded)
+	if err != nil {
+		return nil, err
 	}
-	if len(errs) > 0 {
-		return nil, errors.New(strings.Join(errs, "; "))
+	out := make([]Profile, len(sets))
+	for i, set := range sets {
+		out[i] = Profile{Flags: set}
 	}
-	var optional []string
-	for _, n := range s.flagNames() {
-		if !slices.Contains(required, n) && !slices.Contains(excluded, n) {
-			optional = append(optional, n)
-		}
-	}
-	if len(optional) > 16 {
-		return nil, fmt.Errorf("scheduler %s: %d optional flags would make %d profiles; exclude some", s.name(), len(optional), 1<<len(optional))
-	}
-	var out []Profile
-	for mask := 0; mask < 1<<len(optional); mask++ {
-		set := slices.Clone(required)
-		for i, n := range optional {
-			if mask&(1<<i) != 0 {
-				set = append(set, n)
-			}
-		}
-		if !s.satisfied(set) {
-			continue
-		}
-		sort.Strings(set)
-		out = append(out, Profile{Flags: slices.Compact(set)})
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("scheduler %s: no flag profile satisfies the requirements of required_flags %v", s.name(), required)
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if len(out[i].Flags) != len(out[j].Flags) {
-			return len(out[i].Flags) < len(out[j].Flags)
-		}
-		return out[i].Name() < out[j].Name()
-	})
 	return out, nil
-}
-
-// satisfied reports whether every flag's requirements are in set.
-func (s *Scheduler) satisfied(set []string) bool {
-	for _, n := range set {
-		f, _ := s.flag(n)
-		for _, r := range f.Requires {
-			if !slices.Contains(set, r) {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // ProfileByName finds a profile among the valid ones.

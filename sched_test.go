@@ -98,6 +98,8 @@ func TestSchedulerValidate(t *testing.T) {
 		{"no name", Scheduler{}, "name"},
 		{"two binaries", Scheduler{Name: "s", Path: "/x", GoPackage: "y"}, "only one of"},
 		{"watchdog arg", Scheduler{Name: "s", WatchdogArg: "--t"}, "watchdog_arg"},
+		{"bazel label", Scheduler{Name: "s", Path: "/x", Bazel: "scx_simple"}, "bazel"},
+		{"bazel for a builtin", Scheduler{Name: "s", Bazel: "//x", Builtin: &Builtin{Enable: [][]string{{"true"}}}}, "bazel"},
 		{"negative cores", Scheduler{Name: "s", Cores: -1}, "cores"},
 		{"bad verify", Scheduler{Name: "s", Verify: Verify{MaxSpreadPct: 200}}, "max_spread_pct"},
 		{"absolute cgroup parent", Scheduler{Name: "s", CgroupParent: "/a"}, "cgroup_parent"},
@@ -150,6 +152,17 @@ func TestMergeChain(t *testing.T) {
 	}
 	if got.MaxSpreadPct != verify.DefaultMaxSpreadPct || got.MaxLocalDSQDepth != verify.DefaultMaxLocalDSQDepth {
 		t.Errorf("defaults lost: spread %v dsq depth %v", got.MaxSpreadPct, got.MaxLocalDSQDepth)
+	}
+	// EEVDF gets no default imbalance limit (it balances cgroup weight,
+	// not task counts); a test's own limit stands.
+	if eevdf := (Spec{}).Thresholds(verify.Env{}); eevdf.MaxImbalanceRatio != 0 {
+		t.Errorf("EEVDF default imbalance limit %v, want none", eevdf.MaxImbalanceRatio)
+	}
+	if own := (Spec{Verify: Verify{MaxImbalanceRatio: 3}}).Thresholds(verify.Env{}); own.MaxImbalanceRatio != 3 {
+		t.Errorf("EEVDF with its own limit: %v, want 3", own.MaxImbalanceRatio)
+	}
+	if scx := (Spec{Scheduler: &Scheduler{Name: "s", Path: "/bin/true"}}).Thresholds(verify.Env{}); scx.MaxImbalanceRatio != verify.DefaultMaxImbalanceRatio {
+		t.Errorf("sched_ext default imbalance limit %v, want %v", scx.MaxImbalanceRatio, verify.DefaultMaxImbalanceRatio)
 	}
 	if relaxed := (Spec{}).Thresholds(verify.Env{Emulated: true}); relaxed.MaxGapMs != verify.RelaxedMaxGapMs {
 		t.Errorf("emulated default gap = %v, want relaxed %v", relaxed.MaxGapMs, verify.RelaxedMaxGapMs)

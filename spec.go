@@ -8,6 +8,7 @@ import (
 
 	"github.com/ktstr-go/ktstr/guest/scenario"
 	"github.com/ktstr-go/ktstr/guest/workload"
+	"github.com/ktstr-go/ktstr/internal/gauntlet"
 	"github.com/ktstr-go/ktstr/topology"
 	"github.com/ktstr-go/ktstr/verify"
 )
@@ -89,10 +90,11 @@ type Spec struct {
 	// ExtraSchedArgs are appended to the scheduler's command line (a
 	// scheduler binary only: EEVDF and builtin schedulers take none).
 	ExtraSchedArgs []string
-	// WatchdogTimeoutS is the sched_ext watchdog timeout, passed through
-	// the scheduler's WatchdogArg (default 4 for a scheduler that has
-	// one; a scheduler without one keeps its own, and setting this for
-	// it is an error).
+	// WatchdogTimeoutS is the sched_ext watchdog timeout (default 4),
+	// passed through the scheduler's WatchdogArg when it has one, else
+	// written into the running scheduler's kernel state by the host
+	// monitor (scx_sched.watchdog_timeout), so it works for any sched_ext
+	// scheduler.
 	WatchdogTimeoutS int
 	// RequiredFlags are in every flag profile, ExcludedFlags in none.
 	RequiredFlags, ExcludedFlags []string
@@ -214,7 +216,15 @@ func (s Spec) Thresholds(env verify.Env) verify.Thresholds {
 	if c, err := scenario.Lookup(s.Scenario); s.Scenario != "" && err == nil {
 		canned.MaxSpreadPct = c.MaxSpreadPct
 	}
-	return verify.Merge(verify.Defaults(env), sched, canned, s.Verify)
+	defaults := verify.Defaults(env)
+	if s.Scheduler.IsEEVDF() {
+		// The kernel's fair class balances cgroup weight, not task
+		// counts: with cgroups, a CPU of 5 tasks can carry the load of
+		// one of 40. The count-based imbalance check judges sched_ext
+		// schedulers, and EEVDF only where a test sets a limit itself.
+		defaults.MaxImbalanceRatio = 0
+	}
+	return verify.Merge(defaults, sched, canned, s.Verify)
 }
 
 // Profiles are the flag profiles this test can run with.
@@ -226,6 +236,20 @@ func (s Spec) Profiles() ([]Profile, error) {
 		return []Profile{{}}, nil
 	}
 	return s.Scheduler.Profiles(s.RequiredFlags, s.ExcludedFlags)
+}
+
+// attrs are the spec's topology (its own, else its scheduler's),
+// constraints and duration, as the Bazel rule declares them.
+func (s Spec) attrs() gauntlet.Attrs {
+	a := gauntlet.Attrs{
+		Sockets: s.Sockets, Cores: s.Cores, Threads: s.Threads, MemoryMB: s.MemoryMB,
+		MinSockets: s.MinSockets, MinLLCs: s.MinLLCs, MinCPUs: s.MinCPUs, RequiresSMT: s.RequiresSMT,
+		DurationS: s.DurationS,
+	}
+	if sc := s.Scheduler; sc != nil {
+		a.Sockets, a.Cores, a.Threads = orDefault(a.Sockets, sc.Sockets), orDefault(a.Cores, sc.Cores), orDefault(a.Threads, sc.Threads)
+	}
+	return a
 }
 
 // Constraints are the spec's topology constraints.
@@ -246,7 +270,7 @@ func (s Spec) Resolved() Spec {
 	topo := s.Topology()
 	s.Sockets, s.Cores, s.Threads, s.MemoryMB = topo.Sockets, topo.Cores, topo.Threads, topo.MemoryMB
 	s.DurationS = orDefault(s.DurationS, DefaultDurationS)
-	if s.Scheduler != nil && s.Scheduler.WatchdogArg != "" {
+	if !s.Scheduler.IsEEVDF() {
 		s.WatchdogTimeoutS = orDefault(s.WatchdogTimeoutS, DefaultWatchdogTimeoutS)
 	}
 	s.Replicas = orDefault(s.Replicas, 1)
@@ -285,14 +309,17 @@ func (s Spec) Validate(test string) error {
 		attr string
 		v    int
 	}{
-		{"sockets", s.Sockets}, {"cores", s.Cores}, {"threads", s.Threads}, {"memory_mb", s.MemoryMB},
-		{"min_sockets", s.MinSockets}, {"min_llcs", s.MinLLCs}, {"min_cpus", s.MinCPUs},
-		{"duration_s", s.DurationS}, {"workers_per_cgroup", s.WorkersPerCgroup}, {"timeout_s", s.TimeoutS},
+		{"workers_per_cgroup", s.WorkersPerCgroup}, {"timeout_s", s.TimeoutS},
 		{"watchdog_timeout_s", s.WatchdogTimeoutS}, {"replicas", s.Replicas},
 	} {
 		if f.v < 0 {
 			bad(f.attr, "must be >= 0 (0 means default), got %d", f.v)
 		}
+	}
+	// The attributes the Bazel rule has too: one set of checks, shared
+	// with the loading phase (internal/gauntlet's vectors).
+	for _, m := range gauntlet.ValidateAttrs(s.attrs()) {
+		errs = append(errs, errors.New(m))
 	}
 	if err := s.Scheduler.Validate(); err != nil {
 		bad("scheduler", "%v", err)
@@ -309,8 +336,6 @@ func (s Spec) Validate(test string) error {
 		}
 	case sc.Builtin != nil && len(s.ExtraSchedArgs) > 0:
 		bad("extra_sched_args", "scheduler %s is builtin (switched on by commands), so it takes no arguments: put them in its Builtin.Enable commands", sc.Name)
-	case s.WatchdogTimeoutS > 0 && sc.WatchdogArg == "":
-		bad("watchdog_timeout_s", "scheduler %s has no watchdog_arg, so its watchdog timeout cannot be set: declare WatchdogArg (e.g. \"--timeout-ms=%%d\"), or drop watchdog_timeout_s to keep the scheduler's own", sc.Name)
 	}
 	if w := s.BpfMapWrite; w != nil {
 		if s.Scheduler.IsEEVDF() {

@@ -70,8 +70,9 @@ func TestSpecResolvedKeepsExplicitValues(t *testing.T) {
 	}
 }
 
-// The watchdog default applies only where it can take effect: for a
-// scheduler that takes its timeout on the command line.
+// The watchdog default applies to every sched_ext scheduler: through its
+// command line when it takes the timeout there, else through guest
+// memory (the host monitor's override); never to EEVDF.
 func TestSpecResolvedWatchdog(t *testing.T) {
 	withArg := &Scheduler{Name: "w", Path: "/bin/w", WatchdogArg: "--timeout-ms=%d"}
 	without := &Scheduler{Name: "n", Path: "/bin/n"}
@@ -80,7 +81,8 @@ func TestSpecResolvedWatchdog(t *testing.T) {
 		want int
 	}{
 		{Spec{}, 0},
-		{Spec{Scheduler: without}, 0},
+		{Spec{Scheduler: without}, DefaultWatchdogTimeoutS},
+		{Spec{Scheduler: without, WatchdogTimeoutS: 2}, 2},
 		{Spec{Scheduler: withArg}, DefaultWatchdogTimeoutS},
 		{Spec{Scheduler: withArg, WatchdogTimeoutS: 9}, 9},
 	} {
@@ -135,14 +137,14 @@ func TestSpecValidateRejects(t *testing.T) {
 		spec Spec
 		want []string // each must appear in the error
 	}{
-		{"negative cores", Spec{Cores: -1}, []string{"cores: must be >= 0", "got -1"}},
-		{"negative sockets", Spec{Sockets: -1}, []string{"sockets: must be >= 0", "topology:"}},
-		{"negative threads", Spec{Threads: -2}, []string{"threads: must be >= 0"}},
-		{"negative memory", Spec{MemoryMB: -1}, []string{"memory_mb: must be >= 0"}},
-		{"negative duration", Spec{DurationS: -1}, []string{"duration_s: must be >= 0"}},
+		{"negative cores", Spec{Cores: -1}, []string{"cores = -1: must be >= 0"}},
+		{"negative sockets", Spec{Sockets: -1}, []string{"sockets = -1: must be >= 0", "topology:"}},
+		{"negative threads", Spec{Threads: -2}, []string{"threads = -2: must be >= 0"}},
+		{"negative memory", Spec{MemoryMB: -1}, []string{"memory_mb = -1: must be >= 0"}},
+		{"negative duration", Spec{DurationS: -1}, []string{"duration_s = -1: must be >= 0"}},
 		{"negative workers per cgroup", Spec{WorkersPerCgroup: -1}, []string{"workers_per_cgroup: must be >= 0"}},
 		{"negative timeout", Spec{TimeoutS: -5}, []string{"timeout_s: must be >= 0"}},
-		{"negative min cpus", Spec{MinCPUs: -1}, []string{"min_cpus: must be >= 0", "constraints:"}},
+		{"negative min cpus", Spec{MinCPUs: -1}, []string{"min_cpus = -1: must be >= 0", "constraints:"}},
 		{"too many cpus", Spec{Sockets: 16, Cores: 16, Threads: 2}, []string{"topology:", "MaxCPUs"}},
 		{
 			"duplicate cgroup names",
@@ -287,11 +289,6 @@ func TestSpecValidateRejects(t *testing.T) {
 			[]string{"watchdog_timeout_s: the test runs EEVDF, which has no sched_ext watchdog"},
 		},
 		{
-			"watchdog_timeout_s for a scheduler without watchdog_arg",
-			Spec{Scheduler: &Scheduler{Name: "plain", Path: "/bin/true"}, WatchdogTimeoutS: 8},
-			[]string{"watchdog_timeout_s: scheduler plain has no watchdog_arg", "WatchdogArg"},
-		},
-		{
 			"extra_sched_args for a builtin scheduler",
 			Spec{Scheduler: &Scheduler{Name: "b", Builtin: &Builtin{Enable: [][]string{{"true"}}}}, ExtraSchedArgs: []string{"-x"}},
 			[]string{"extra_sched_args: scheduler b is builtin", "Builtin.Enable"},
@@ -337,7 +334,7 @@ func TestSpecValidateReportsEveryProblem(t *testing.T) {
 	if err == nil {
 		t.Fatal("Validate() = nil, want an error")
 	}
-	for _, w := range []string{"cores:", "duration_s:", "expect_err_match:", "cgroups[0].name:", "cgroups[0].work:"} {
+	for _, w := range []string{"cores = -1:", "duration_s = -2:", "expect_err_match:", "cgroups[0].name:", "cgroups[0].work:"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error %q does not mention %q", err, w)
 		}

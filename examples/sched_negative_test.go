@@ -4,9 +4,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ktstr-go/ktstr"
+	"github.com/ktstr-go/ktstr/internal/probes"
 )
 
 // TestMissingSchedulerBinary: a scheduler whose binary does not exist is
@@ -33,6 +35,28 @@ func wantRepro(t *testing.T, res *ktstr.Result, want bool) {
 	}
 }
 
+// wantProbes: auto_repro's second run traced the scheduler, and its
+// last calls name a callback (or a kfunc it called) and a task.
+func wantProbes(t *testing.T, res *ktstr.Result, wantCallback string) {
+	t.Helper()
+	if res.Repro == nil || res.Repro.Sched == nil || res.Repro.Sched.Probes == nil {
+		t.Fatalf("auto_repro: no probe report (repro %v)", res.Repro != nil)
+	}
+	pr := res.Repro.Sched.Probes
+	if len(pr.Probes) == 0 {
+		t.Fatalf("auto_repro: no probe attached: %q", pr.Errors)
+	}
+	named := false
+	for _, e := range pr.Events {
+		if strings.HasPrefix(e.Callback, wantCallback) && e.Task != "" {
+			named = true
+		}
+	}
+	if !named {
+		t.Errorf("auto_repro: no probe event of %s naming a task among the last %d calls:\n%v", wantCallback, len(pr.Events), pr.Events)
+	}
+}
+
 // TestStallCaught: the scheduler stops dispatching; the kernel's sched_ext
 // watchdog must eject it, and the test must fail saying so.
 // A scheduler that died is worth a second run with a louder kernel log
@@ -51,19 +75,36 @@ func TestStallCaught(t *testing.T) {
 		t.Errorf("Result.Err = %#v, want a *SchedulerError that died", res.Err)
 	}
 	wantRepro(t, res, true)
+	// The tasks it took and never dispatched: enqueued, then nothing.
+	wantProbes(t, res, "ops.enqueue")
+	if st := probes.Stranded(res.Repro.Sched.Probes.Events); len(st) == 0 {
+		t.Errorf("auto_repro: no task enqueued and never run before the stall:\n%v", res.Repro.Sched.Probes.Events)
+	}
 }
 
 // TestHostCrashCaught: the host writes 1 into the scheduler's ktstr_ctl
 // map while the workers run; the scheduler calls scx_bpf_error and the
 // test must fail with that exit message.
+// auto_repro's probes must show the callback that called scx_bpf_error
+// and the task it ran for.
 func TestHostCrashCaught(t *testing.T) {
-	ktstr.Run(t, ktstr.Spec{
+	res := ktstr.Run(t, ktstr.Spec{
 		Scheduler:      &KtstrSched,
 		BpfMapWrite:    &ktstr.BpfMapWrite{Map: "ktstr_ctl", Key: 0, Value: 1, AfterMs: 500},
 		DurationS:      3,
+		AutoRepro:      ktstr.On,
 		ExpectErr:      true,
 		ExpectErrMatch: `(?s)scheduler ktstr died: .*host-triggered crash`,
 	})
+	wantRepro(t, res, true)
+	wantProbes(t, res, "ops.")
+	called := false
+	for _, e := range res.Repro.Sched.Probes.Events {
+		called = called || e.Callback == "kfunc scx_bpf_error"
+	}
+	if !called {
+		t.Errorf("auto_repro: the scx_bpf_error call is not among the last calls:\n%v", res.Repro.Sched.Probes.Events)
+	}
 }
 
 // TestDegradeCaught: the scheduler lets tasks run only a sliver of the

@@ -11,6 +11,16 @@
 // never blocks forever: every path ends in a power-off, and a panic in
 // init is reported on the channel before it.
 //
+// A request with a Shell runs a shell session instead of a test binary
+// (ktstr shell, ktstr verifier): busybox's applets are installed when
+// the initramfs has one, the command runs with its output captured (or
+// an interactive shell on the console), and its exit status is reported.
+// Once a scheduler is enabled, init lists the BPF programs loaded with
+// the verifier's instruction counts; a scheduler request with Probes
+// (auto_repro's second run) attaches fprobe events of tracefs on the
+// sched_ext callbacks before the scheduler starts and reports the last
+// calls when it dies or the test ends (see internal/probes).
+//
 // Subpackages hold the parts a test binary uses inside the guest:
 // cgroup (the cgroup v2 hierarchy), workload (worker processes),
 // sysinfo (topology as sysfs sees it) and wire (the message format).

@@ -19,6 +19,7 @@ import (
 	"github.com/ktstr-go/ktstr/guest/cgroup"
 	"github.com/ktstr-go/ktstr/guest/sysinfo"
 	"github.com/ktstr-go/ktstr/guest/wire"
+	"github.com/ktstr-go/ktstr/internal/ksyms"
 )
 
 // CgroupRoot is the cgroup every scenario cgroup lives under.
@@ -73,6 +74,9 @@ func Main() {
 		ch.send(wire.Message{Kind: wire.KindDone, Errors: errs})
 		return
 	}
+	if len(req.KernelSymbols) > 0 {
+		ch.send(kernelSymbols(req.KernelSymbols, logf))
+	}
 	if err := (cgroup.Manager{Root: CgroupRoot}).Setup(); err != nil {
 		fail("cgroup setup: %v", err)
 	}
@@ -92,13 +96,36 @@ func Main() {
 	if sched != nil && sched.cmd != nil && sched.cmd.Process != nil {
 		req.Env = append(req.Env, fmt.Sprintf("%s=%d", wire.EnvSchedPID, sched.cmd.Process.Pid))
 	}
-	res := runTest(req, console, logf, abort)
+	var res wire.TestResult
+	if req.Shell != nil {
+		res = runShell(req, console, logf, abort)
+	} else {
+		res = runTest(req, console, logf, abort)
+	}
 	if sched != nil {
 		rep := sched.stop()
 		res.Sched = &rep
 	}
 	ch.send(wire.Message{Kind: wire.KindResult, Result: &res})
 	ch.send(wire.Message{Kind: wire.KindDone, Errors: errs})
+}
+
+// kernelSymbols answers the host's request for symbol addresses from
+// /proc/kallsyms (init runs as root, so kptr_restrict does not hide them).
+func kernelSymbols(names []string, logf func(string, ...any)) wire.Message {
+	start := time.Now()
+	m := wire.Message{Kind: wire.KindSymbols}
+	t, err := ksyms.ParseFile("/proc/kallsyms", names)
+	switch {
+	case err != nil:
+		m.SymbolsErr = err.Error()
+	case t.Hidden():
+		m.SymbolsErr = "/proc/kallsyms shows zero addresses (kptr_restrict)"
+	default:
+		m.Symbols = t
+	}
+	logf("kernel symbols for the host monitor: %d of %d in %v", len(t), len(names), time.Since(start).Round(time.Millisecond))
+	return m
 }
 
 func openConsole() io.Writer {
@@ -213,11 +240,12 @@ func readRequest() (wire.Request, error) {
 	return req, nil
 }
 
-// tail keeps the last n bytes written to it.
+// tail keeps the last n bytes written to it, and whether it dropped any.
 type tail struct {
-	mu  sync.Mutex
-	n   int
-	buf []byte
+	mu      sync.Mutex
+	n       int
+	buf     []byte
+	dropped bool
 }
 
 func (t *tail) Write(p []byte) (int, error) {
@@ -226,6 +254,7 @@ func (t *tail) Write(p []byte) (int, error) {
 	t.buf = append(t.buf, p...)
 	if len(t.buf) > t.n {
 		t.buf = t.buf[len(t.buf)-t.n:]
+		t.dropped = true
 	}
 	return len(p), nil
 }

@@ -46,6 +46,8 @@ type scheduler struct {
 	// stopped is closed by stop: map writes not yet due are not done.
 	stopped chan struct{}
 	writes  sync.WaitGroup
+	// tracer is the probes of an auto_repro run (nil without).
+	tracer *tracer
 }
 
 // startScheduler applies the scheduler's sysctls and cgroup parent,
@@ -54,6 +56,9 @@ type scheduler struct {
 func startScheduler(req *wire.SchedRequest, console io.Writer, logf func(string, ...any)) *scheduler {
 	s := &scheduler{req: req, logf: logf, out: &tail{n: schedOutputBytes}, exited: make(chan struct{}), died: make(chan struct{}), stopped: make(chan struct{})}
 	s.rep = wire.SchedReport{Name: req.Name, ExitCode: -1}
+	if req.Probes != nil {
+		s.tracer = startProbes(req.Probes, logf)
+	}
 	start := time.Now()
 	if err := s.start(console); err != nil {
 		s.rep.Dump = kernelDump()
@@ -71,6 +76,11 @@ func startScheduler(req *wire.SchedRequest, console io.Writer, logf func(string,
 	}
 	s.rep.Enabled = true
 	s.rep.StartDur = wire.Duration(time.Since(start))
+	progs, err := programStats()
+	s.rep.Programs = progs
+	if err != nil {
+		s.rep.ProgramsErr = err.Error()
+	}
 	logf("scheduler %s enabled (ops %s) after %v", req.Name, s.rep.Ops, time.Since(start).Round(time.Millisecond))
 	for _, w := range req.MapWrites {
 		s.writes.Add(1)
@@ -195,6 +205,9 @@ func (s *scheduler) watch() {
 
 func (s *scheduler) markDead(cause string) {
 	s.diedOnce.Do(func() {
+		if s.tracer != nil {
+			s.tracer.stopTracing()
+		}
 		s.logf("scheduler %s died: %s", s.req.Name, cause)
 		// Give the process a moment to print its exit message.
 		select {
@@ -279,6 +292,10 @@ func (s *scheduler) stop() wire.SchedReport {
 	s.mu.Lock()
 	s.stopping = true
 	s.mu.Unlock()
+	var probeRep *wire.ProbeReport
+	if s.tracer != nil {
+		probeRep = s.tracer.report() // before the scheduler's teardown
+	}
 	select {
 	case <-s.stopped:
 	default:
@@ -306,6 +323,7 @@ func (s *scheduler) stop() wire.SchedReport {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rep.OutputTail = s.out.String()
+	s.rep.Probes = probeRep
 	return s.rep
 }
 
@@ -315,12 +333,11 @@ const dumpLines = 120
 // kernelDump returns the tail of the kernel log, where sched_ext prints
 // why it disabled a scheduler and its debug dump.
 func kernelDump() string {
-	buf := make([]byte, 1<<20)
-	n, err := unix.Klogctl(unix.SYSLOG_ACTION_READ_ALL, buf)
+	klog, err := kernelLog()
 	if err != nil {
 		return fmt.Sprintf("(reading the kernel log: %v)", err)
 	}
-	lines := strings.Split(strings.TrimRight(string(buf[:n]), "\n"), "\n")
+	lines := strings.Split(strings.TrimRight(klog, "\n"), "\n")
 	first := -1
 	for i, l := range lines {
 		if strings.Contains(l, "sched_ext") {

@@ -152,10 +152,10 @@ func isDebianSource(s aptSource) bool {
 	return false
 }
 
-// systemMirror finds the Debian mirror in the machine's apt sources under
+// SystemMirror finds the Debian mirror in the machine's apt sources under
 // etcApt (normally /etc/apt): sources.list first, then sources.list.d/*.list
 // and *.sources in name order, as apt reads them.
-func systemMirror(etcApt string) (string, error) {
+func SystemMirror(etcApt string) (string, error) {
 	files := []string{filepath.Join(etcApt, "sources.list")}
 	var parts []string
 	for _, pat := range []string{"*.list", "*.sources"} {

@@ -107,8 +107,8 @@ deb http://two.example/debian bookworm main
 
 func TestSystemMirror(t *testing.T) {
 	etc := t.TempDir()
-	if _, err := systemMirror(etc); err == nil {
-		t.Error("systemMirror(no sources) succeeded, want error")
+	if _, err := SystemMirror(etc); err == nil {
+		t.Error("SystemMirror(no sources) succeeded, want error")
 	}
 	d := filepath.Join(etc, "sources.list.d")
 	if err := os.MkdirAll(d, 0o755); err != nil {
@@ -122,12 +122,12 @@ func TestSystemMirror(t *testing.T) {
 	}
 	write(filepath.Join(d, "a-security.sources"), "Types: deb\nURIs: http://x.example/debian-security\nSuites: trixie-security\n")
 	write(filepath.Join(d, "b.sources"), "Types: deb\nURIs: http://b.example/debian\nSuites: trixie\n")
-	if got, err := systemMirror(etc); err != nil || got != "http://b.example/debian" {
+	if got, err := SystemMirror(etc); err != nil || got != "http://b.example/debian" {
 		t.Errorf("systemMirror = %q, %v; want http://b.example/debian", got, err)
 	}
 	// sources.list is read before sources.list.d.
 	write(filepath.Join(etc, "sources.list"), "deb http://main.example/debian bookworm main\n")
-	if got, err := systemMirror(etc); err != nil || got != "http://main.example/debian" {
+	if got, err := SystemMirror(etc); err != nil || got != "http://main.example/debian" {
 		t.Errorf("systemMirror = %q, %v; want http://main.example/debian", got, err)
 	}
 }

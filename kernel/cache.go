@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -72,6 +73,9 @@ type StoreRequest struct {
 	Vmlinux []byte
 	// Config is the kernel .config; nil when unknown.
 	Config []byte
+	// SystemMap is the kernel's symbol table (System.map); nil when the
+	// package has none, or only a placeholder (see IsRealSystemMap).
+	SystemMap []byte
 	// FetchedAt defaults to the current time.
 	FetchedAt time.Time
 }
@@ -389,6 +393,9 @@ func (c Cache) Store(req StoreRequest) (Entry, error) {
 	if req.Config != nil {
 		files = append(files, file{configName, req.Config})
 	}
+	if IsRealSystemMap(req.SystemMap) {
+		files = append(files, file{SystemMapName, req.SystemMap})
+	}
 	meta, err := json.MarshalIndent(e, "", "  ")
 	if err != nil {
 		return Entry{}, fmt.Errorf("storing kernel %s: encoding metadata: %w", req.Version, err)
@@ -404,6 +411,17 @@ func (c Cache) Store(req StoreRequest) (Entry, error) {
 		return Entry{}, fmt.Errorf("storing kernel %s: %w", req.Version, err)
 	}
 	return e, nil
+}
+
+// SystemMapName is the file of an entry that holds the kernel's symbol
+// table, which the host monitor reads symbol addresses from.
+const SystemMapName = "System.map"
+
+// IsRealSystemMap tells a symbol table from a placeholder: Debian's
+// kernel packages ship a one-line System.map that points to the -dbg
+// package.
+func IsRealSystemMap(b []byte) bool {
+	return bytes.Count(b, []byte("\n")) > 100
 }
 
 func writeFileSync(path string, data []byte) error {

@@ -290,3 +290,23 @@ func TestCacheClean(t *testing.T) {
 		t.Errorf("Clean(missing dir) = %v, %v", removed, err)
 	}
 }
+
+func TestStoreKeepsARealSystemMapOnly(t *testing.T) {
+	stub := []byte("ffffffffffffffff B The real System.map is in the linux-image-7.2-dbg package\n")
+	real := []byte(strings.Repeat("ffffffff81000000 T _text\n", 200))
+	for _, tc := range []struct {
+		name string
+		m    []byte
+		want bool
+	}{{"stub", stub, false}, {"real", real, true}, {"none", nil, false}} {
+		c := Cache{Dir: t.TempDir()}
+		e, err := c.Store(StoreRequest{Version: "7.2.0-test", Vmlinuz: []byte("kernel"), SystemMap: tc.m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = os.Stat(filepath.Join(e.Dir, SystemMapName))
+		if got := err == nil; got != tc.want {
+			t.Errorf("%s: System.map kept = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -70,7 +70,7 @@ func Fetch(ctx context.Context, opts FetchOptions) (Entry, error) {
 		fmt.Fprintf(progress, "ktstr: "+format+"\n", args...)
 	}
 	if opts.Mirror == "" {
-		m, err := systemMirror("/etc/apt")
+		m, err := SystemMirror("/etc/apt")
 		if err != nil {
 			return Entry{}, fmt.Errorf("fetching kernel: %w", err)
 		}
@@ -169,6 +169,14 @@ func Fetch(ctx context.Context, opts FetchOptions) (Entry, error) {
 	if err != nil {
 		return Entry{}, fmt.Errorf("fetching kernel %s: kernel config: %w", release, err)
 	}
+	// The symbol table, for the host monitor; Debian's is a placeholder
+	// (the real one is in the -dbg package), which Store leaves out.
+	systemMap, _ := readFirst(root,
+		filepath.Join("usr", "lib", "modules", release, "System.map"),
+		filepath.Join("boot", "System.map-"+release))
+	if !IsRealSystemMap(systemMap) {
+		say("%s has no System.map (only a placeholder); the monitor reads symbols from the guest's /proc/kallsyms", release)
+	}
 	say("checking the config of %s for sched_ext ...", release)
 	if err := CheckConfig(config, RequiredSchedExt...); err != nil {
 		return Entry{}, fmt.Errorf("kernel %s from debian %s cannot run sched_ext schedulers: %w (only Debian sid kernels enable sched_ext; use --suite sid)", release, opts.Suite, err)
@@ -194,6 +202,7 @@ func Fetch(ctx context.Context, opts FetchOptions) (Entry, error) {
 		Vmlinuz:   vmlinuz,
 		Vmlinux:   vmlinux,
 		Config:    config,
+		SystemMap: systemMap,
 		FetchedAt: time.Now(),
 	})
 	if err != nil {

@@ -6,7 +6,10 @@
     kernel.archive(name = "k", urls = [...], sha256 = "...", image = "vmlinux", config = "config")
     use_repo(kernel, "ktstr_kernel")
 
-Each repository has a ktstr_kernel target `:kernel`, checked for sched_ext.
+Each repository has a ktstr_kernel target `:kernel`, checked for sched_ext,
+and, for the kernel's own example sched_ext schedulers that `ktstr kernel
+scheds` builds beside a cached kernel, one target each (`:scx_simple`, ...;
+for a host kernel only).
 """
 
 load("//rules/private:kernel.bzl", "archive_kernel", "host_kernel", "local_kernel")

@@ -22,6 +22,10 @@ type Plan struct {
 	// NoShutdown keeps QEMU after the guest powers off (-no-shutdown), so
 	// that the SHUTDOWN event and the result channel can be read first.
 	NoShutdown bool
+	// MemBackends replace the memory-backend-ram objects of the named
+	// node ids (shared guest RAM for the monitor), and add
+	// [MonitorKernelArgs] to the command line.
+	MemBackends map[string]string
 }
 
 // KernelCmdline is the guest's command line: [DefaultKernelArgs], then
@@ -43,14 +47,32 @@ func QEMUArgs(cfg Config, plan Plan) []string {
 		args = append(args, "-no-shutdown")
 	}
 	args = append(args, machineArgs(plan.Accel, plan.TCG, cfg.Topology)...)
-	args = append(args, cfg.Topology.QEMUArgs()...)
+	for _, a := range cfg.Topology.QEMUArgs() {
+		if strings.HasPrefix(a, "memory-backend-ram,id=") {
+			id, _, _ := strings.Cut(strings.TrimPrefix(a, "memory-backend-ram,id="), ",")
+			if b, ok := plan.MemBackends[id]; ok {
+				a = b
+			}
+		}
+		args = append(args, a)
+	}
+	kargs := cfg.KernelArgs
+	if plan.MemBackends != nil {
+		kargs = append(append([]string{}, MonitorKernelArgs...), kargs...)
+	}
 	args = append(args, "-kernel", cfg.Kernel)
 	if plan.Initrd != "" {
 		args = append(args, "-initrd", plan.Initrd)
 	}
 	args = append(args,
-		"-append", KernelCmdline(cfg.KernelArgs),
-		"-serial", "stdio",
+		"-append", KernelCmdline(kargs),
+	)
+	if cfg.Stdin != nil {
+		args = append(args, "-chardev", "stdio,id=ktstrcon,signal=off", "-serial", "chardev:ktstrcon")
+	} else {
+		args = append(args, "-serial", "stdio")
+	}
+	args = append(args,
 		"-device", "pvpanic",
 		"-qmp", "unix:"+plan.QMPSocket+",server=on,wait=off",
 	)

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -58,6 +59,18 @@ func TestQEMUArgs(t *testing.T) {
 	}
 	if c := argAfter(probe, "-append"); !strings.HasSuffix(c, "loglevel=7 rdinit=/ktstr-kvm-probe-has-no-init") {
 		t.Errorf("probe command line %q: want a verbose boot with no init", c)
+	}
+}
+
+// An interactive console reads the caller's stdin, with ^C for the guest.
+func TestQEMUArgsInteractive(t *testing.T) {
+	cfg := Config{Kernel: "/k/vmlinux", Topology: topology.Topology{Sockets: 1, Cores: 2, Threads: 1}, Stdin: os.Stdin}
+	args := QEMUArgs(cfg, Plan{Accel: AccelTCG, TCG: TCGSingle, QMPSocket: "/s/qmp"})
+	if !containsRun(args, []string{"-chardev", "stdio,id=ktstrcon,signal=off", "-serial", "chardev:ktstrcon"}) {
+		t.Errorf("interactive args lack a stdio console without signals: %q", args)
+	}
+	if containsRun(args, []string{"-serial", "stdio"}) {
+		t.Errorf("interactive args also have -serial stdio: %q", args)
 	}
 }
 

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/ktstr-go/ktstr/guest/wire"
+	"github.com/ktstr-go/ktstr/runner/monitor"
 	"github.com/ktstr-go/ktstr/topology"
 )
 
@@ -50,8 +52,14 @@ type Config struct {
 	OutDir string
 	// Console, when set, receives the guest console as it arrives.
 	Console io.Writer `json:"-"`
+	// Stdin, when set, is the console's input (an interactive shell):
+	// QEMU reads it, with ^C passed to the guest, and stays in the
+	// caller's process group so that it may read a terminal.
+	Stdin *os.File `json:"-"`
 	// OnStart, when set, is told QEMU's pid as soon as it runs.
 	OnStart func(pid int) `json:"-"`
+	// Monitor, when set, samples the guest kernel from the host.
+	Monitor *MonitorConfig `json:"-"`
 	// OnMessage, when set, sees every result-channel message as it
 	// arrives (after it is recorded).
 	OnMessage func(wire.Message) `json:"-"`
@@ -91,6 +99,8 @@ type Outcome struct {
 	Done           *wire.Message
 	ShutdownReason string
 	ConsoleTail    string
+	// Monitor is the host-side monitor's report (Config.Monitor).
+	Monitor *monitor.Report
 	// Notes are remarks about how the run went (what was not applied).
 	Notes []string
 	// Timeout is the effective (scaled) timeout.

@@ -49,7 +49,7 @@ func probeBoot(ctx context.Context, accel Accel, qemu, kernel string) (bool, str
 	ev := make(chan event, 16)
 	limit := time.NewTimer(probeLimit)
 	defer limit.Stop()
-	proc, mon, err := launch(ctx, qemu, QEMUArgs(cfg, plan), plan.QMPSocket, con, logs, ev, limit.C)
+	proc, mon, err := launch(ctx, qemu, QEMUArgs(cfg, plan), nil, nil, plan.QMPSocket, con, logs, ev, limit.C)
 	if err != nil {
 		return false, withQEMUMessage(fmt.Sprintf("QEMU did not start under %s: %v", name, err), con)
 	}

@@ -18,6 +18,9 @@ import (
 	"time"
 
 	"github.com/digitalocean/go-qemu/qmp"
+
+	"github.com/ktstr-go/ktstr/runner/guestmem"
+	"github.com/ktstr-go/ktstr/runner/monitor"
 )
 
 // VM is a QEMU process started paused, with its QMP monitor connected and
@@ -37,6 +40,15 @@ type VM struct {
 	started  time.Time
 	deadline *time.Timer
 	closed   sync.Once
+
+	// The monitor (Config.Monitor): shared guest RAM, the kernel's
+	// layout, the running sampler, and why it does not run.
+	mem       *guestmem.Memory
+	monLayout *monitor.Layout
+	sampler   *monitor.Sampler
+	monErr    string
+	// monUnavailable: the kernel cannot be monitored (not an error).
+	monUnavailable bool
 }
 
 // Start checks cfg, chooses the accelerator (see [ChooseAccel]), starts
@@ -121,6 +133,13 @@ func start(ctx context.Context, cfg Config, out *Outcome) (*VM, error) {
 	if vm.resLn, err = net.Listen("unix", plan.ResultSocket); err != nil {
 		return nil, setupErr("result socket: %v", err)
 	}
+	if cfg.Monitor != nil {
+		backends, err := vm.monitorSetup(cfg.Topology)
+		if err != nil {
+			vm.monitorNote(err)
+		}
+		plan.MemBackends = backends
+	}
 	args := QEMUArgs(cfg, plan)
 	out.Command = append([]string{qemuBin}, args...)
 
@@ -134,7 +153,11 @@ func start(ctx context.Context, cfg Config, out *Outcome) (*VM, error) {
 
 	vm.started = time.Now()
 	vm.deadline = time.NewTimer(out.Timeout)
-	vm.proc, vm.mon, err = launch(ctx, qemuBin, args, plan.QMPSocket, vm.console, vm.logs, vm.ev, vm.deadline.C)
+	var extra []*os.File
+	if plan.MemBackends != nil {
+		extra = vm.mem.Files()
+	}
+	vm.proc, vm.mon, err = launch(ctx, qemuBin, args, extra, cfg.Stdin, plan.QMPSocket, vm.console, vm.logs, vm.ev, vm.deadline.C)
 	if vm.proc != nil {
 		out.QEMUPID = vm.proc.PID()
 		if cfg.OnStart != nil {
@@ -154,6 +177,11 @@ func start(ctx context.Context, cfg Config, out *Outcome) (*VM, error) {
 			out.VCPUs = r.Return
 		}
 	}
+	if plan.MemBackends != nil {
+		if err := vm.monitorLayout(); err != nil {
+			vm.monitorNote(err)
+		}
+	}
 	if cfg.PinVCPUs {
 		out.Notes = append(out.Notes, pinVCPUs(choice.Accel, out.VCPUs)...)
 	}
@@ -164,8 +192,8 @@ func start(ctx context.Context, cfg Config, out *Outcome) (*VM, error) {
 // launch starts QEMU, connects to its QMP socket and forwards the QMP
 // events that matter to ev. On error the process (if any) is returned
 // too, already killed.
-func launch(ctx context.Context, bin string, args []string, qmpSock string, console io.Writer, logs *runLogs, ev chan<- event, deadline <-chan time.Time) (*qemuProc, *qmp.SocketMonitor, error) {
-	proc, err := startQEMU(bin, args, console)
+func launch(ctx context.Context, bin string, args []string, extra []*os.File, stdin *os.File, qmpSock string, console io.Writer, logs *runLogs, ev chan<- event, deadline <-chan time.Time) (*qemuProc, *qmp.SocketMonitor, error) {
+	proc, err := startQEMU(bin, args, extra, stdin, console)
 	if err != nil {
 		return nil, nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
@@ -224,6 +252,12 @@ func (vm *VM) Close() {
 		if vm.sockDir != "" {
 			os.RemoveAll(vm.sockDir)
 		}
+		if vm.sampler != nil {
+			vm.sampler.Stop()
+		}
+		if vm.mem != nil {
+			vm.mem.Close()
+		}
 	})
 }
 
@@ -264,7 +298,9 @@ type qemuProc struct {
 	once   sync.Once
 }
 
-func startQEMU(bin string, args []string, console io.Writer) (*qemuProc, error) {
+// startQEMU starts QEMU in a process group of its own (killed as one),
+// or, with stdin, in the caller's, where it may read the terminal.
+func startQEMU(bin string, args []string, extra []*os.File, stdin *os.File, console io.Writer) (*qemuProc, error) {
 	p := &qemuProc{exited: make(chan struct{})}
 	started := make(chan error, 1)
 	go func() {
@@ -273,7 +309,11 @@ func startQEMU(bin string, args []string, console io.Writer) (*qemuProc, error) 
 		cmd := exec.Command(bin, args...)
 		cmd.Stdout = console
 		cmd.Stderr = console
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+		cmd.ExtraFiles = extra
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: stdin == nil}
+		if stdin != nil {
+			cmd.Stdin = stdin
+		}
 		p.cmd = cmd
 		if err := cmd.Start(); err != nil {
 			started <- err
@@ -315,7 +355,9 @@ func (p *qemuProc) kill() {
 			return
 		default:
 		}
-		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		if p.cmd.SysProcAttr.Setpgid {
+			syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		}
 		p.cmd.Process.Kill()
 	})
 	<-p.exited

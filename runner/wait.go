@@ -26,12 +26,14 @@ const powerOffGrace = 30 * time.Second
 // finishes. QEMU is gone when Wait returns.
 func (vm *VM) Wait(ctx context.Context) (*Outcome, error) {
 	defer vm.Close()
+	defer vm.monitorFinish()
 	out := vm.out
 	if _, err := vm.QMP(`{"execute":"cont"}`); err != nil {
 		return out, vm.fail(FailQEMU, "QMP cont", err)
 	}
 	record := func(m *wire.Message) {
 		out.record(m)
+		vm.monitorOnMessage(m)
 		if vm.cfg.OnMessage != nil {
 			vm.cfg.OnMessage(*m)
 		}

@@ -41,12 +41,8 @@ func (t Topology) QEMUArgs() []string {
 		"-smp", fmt.Sprintf("%d,sockets=%d,cores=%d,threads=%d", t.CPUs(), t.Sockets, t.Cores, t.Threads),
 		"-m", strconv.Itoa(mem),
 	}
-	for k := range t.Sockets {
-		size := mem / t.Sockets
-		if k == t.Sockets-1 {
-			size = mem - size*(t.Sockets-1)
-		}
-		id := "ktstr-mem" + strconv.Itoa(k)
+	for k, size := range t.NodeMemoryMB() {
+		id := NodeMemoryID(k)
 		args = append(args,
 			"-object", fmt.Sprintf("memory-backend-ram,id=%s,size=%dM", id, size),
 			"-numa", fmt.Sprintf("node,nodeid=%d,memdev=%s", k, id),
@@ -54,6 +50,23 @@ func (t Topology) QEMUArgs() []string {
 		)
 	}
 	return args
+}
+
+// NodeMemoryID is the QEMU object id of node k's RAM backend.
+func NodeMemoryID(k int) string { return "ktstr-mem" + strconv.Itoa(k) }
+
+// NodeMemoryMB splits [Topology.EffectiveMemoryMB] over the NUMA nodes
+// (one per socket) in whole MiB, the last node taking the remainder.
+func (t Topology) NodeMemoryMB() []int {
+	mem := t.EffectiveMemoryMB()
+	out := make([]int, t.Sockets)
+	for k := range out {
+		out[k] = mem / t.Sockets
+		if k == t.Sockets-1 {
+			out[k] = mem - out[k]*(t.Sockets-1)
+		}
+	}
+	return out
 }
 
 // apicBits returns the number of APIC id bits QEMU gives a level with n

@@ -35,6 +35,9 @@ type CheckResult struct {
 	Relaxed string `json:"relaxed,omitempty"`
 	// Skipped is a check that could not judge (Passed is then true).
 	Skipped bool `json:"skipped,omitempty"`
+	// AtMs is, for a failed monitor check, the guest uptime at which the
+	// violation had lasted long enough to count.
+	AtMs float64 `json:"at_ms,omitempty"`
 }
 
 func (c CheckResult) String() string {
@@ -82,10 +85,16 @@ func Evaluate(reports []wire.WorkerReport, th Thresholds, env Env) []CheckResult
 			out = append(out, r)
 		}
 		if th.MaxGapMs > 0 {
-			r := checkGap(reports, th.MaxGapMs)
+			limit, why := th.MaxGapMs, ""
 			if th.MaxGapMs == RelaxedMaxGapMs && relaxed != "" {
-				r.Relaxed = relaxed
+				why = relaxed
+				if k := env.GapScale(len(reports)); k > 1 {
+					limit *= k
+					why += fmt.Sprintf(", %d workers on %d CPUs: x%g", len(reports), env.CPUs, k)
+				}
 			}
+			r := checkGap(reports, limit)
+			r.Relaxed = why
 			out = append(out, r)
 		}
 	}

@@ -418,3 +418,45 @@ func TestSpreadLeavesOutWorkersStoppedEarly(t *testing.T) {
 		}
 	}
 }
+
+// TestGapLimitScalesWithOversubscription: under emulation the relaxed
+// gap limit grows with the workers per CPU beyond OversubscribedPerCPU,
+// and says so; a test's own limit, or a real CPU, is never scaled.
+func TestGapLimitScalesWithOversubscription(t *testing.T) {
+	many := func(n int, gapMs float64) []wire.WorkerReport {
+		var rs []wire.WorkerReport
+		for i := 0; i < n; i++ {
+			rs = append(rs, worker("a", i, 10, 100))
+		}
+		rs[n-1].MaxGapNs = uint64(gapMs * 1e6)
+		return rs
+	}
+	emu := verify.Env{Emulated: true, CPUs: 4}
+	tests := []struct {
+		name    string
+		env     verify.Env
+		th      verify.Thresholds
+		reports []wire.WorkerReport
+		pass    bool
+		relaxed string
+	}{
+		{"8 per CPU is not scaled", emu, verify.Defaults(emu), many(32, 3500), false, "emulated VM (TCG)"},
+		{"16 per CPU doubles the limit", emu, verify.Defaults(emu), many(64, 3500), true, "emulated VM (TCG), 64 workers on 4 CPUs: x2"},
+		{"doubled limit still fails a longer gap", emu, verify.Defaults(emu), many(64, 6500), false, "emulated VM (TCG), 64 workers on 4 CPUs: x2"},
+		{"17 per CPU rounds up", emu, verify.Defaults(emu), many(68, 8500), true, "emulated VM (TCG), 68 workers on 4 CPUs: x3"},
+		{"the test's own limit is not scaled", emu, verify.Merge(verify.Defaults(emu), verify.Thresholds{MaxGapMs: 3001}), many(64, 3500), false, ""},
+		{"a real CPU is not scaled", verify.Env{CPUs: 4}, verify.Defaults(verify.Env{}), many(64, 2500), false, ""},
+		{"unknown CPU count is not scaled", verify.Env{Emulated: true}, verify.Defaults(emu), many(64, 3500), false, "emulated VM (TCG)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := byName(t, verify.Evaluate(tt.reports, tt.th, tt.env))[verify.CheckGap]
+			if r.Name == "" {
+				t.Fatal("no gap check")
+			}
+			if r.Passed != tt.pass || r.Relaxed != tt.relaxed {
+				t.Errorf("passed %v relaxed %q, want %v and %q: %s", r.Passed, r.Relaxed, tt.pass, tt.relaxed, r.Message)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -78,6 +79,29 @@ type Env struct {
 	// guest kernel's config turns on; empty for a production kernel or an
 	// unknown config (see kernel.DebugOptions).
 	DebugKernel []string
+	// CPUs is the guest's CPU count. Under emulation it scales the relaxed
+	// gap limit of an oversubscribed run (see [Env.GapScale]); 0 when
+	// unknown.
+	CPUs int
+}
+
+// OversubscribedPerCPU is how many workers per CPU the relaxed gap limit
+// allows for before it grows.
+const OversubscribedPerCPU = 8
+
+// GapScale is the factor the relaxed gap limit is multiplied by for a run
+// of workers on e.CPUs CPUs: 1, except under emulation with more than
+// [OversubscribedPerCPU] workers per CPU, where it is the number of such
+// multiples, rounded up. Under TCG the host runs a vCPU in turns of about
+// 100 ms, and the guest charges each turn the vCPU sat out to the task
+// that was on it; that task then waits behind every other task of its
+// CPU for its vruntime to be caught up with, so the gap a worker sees
+// grows with the tasks it shares a CPU with. A real CPU does not do that.
+func (e Env) GapScale(workers int) float64 {
+	if !e.Emulated || e.CPUs <= 0 || workers <= e.CPUs*OversubscribedPerCPU {
+		return 1
+	}
+	return math.Ceil(float64(workers) / float64(e.CPUs*OversubscribedPerCPU))
 }
 
 // Relaxed reports why default limits are relaxed ("" when they are not).

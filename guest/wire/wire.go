@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -49,7 +50,46 @@ type Request struct {
 	// Scheduler, when set, is started before the test and watched while
 	// it runs; nil runs the test under the kernel's default scheduler.
 	Scheduler *SchedRequest `json:"scheduler,omitempty"`
+	// KernelSymbols, when set, asks init to send these symbols' addresses
+	// from /proc/kallsyms (a KindSymbols message) before anything runs:
+	// the host's monitor reads the kernel's memory at them.
+	KernelSymbols []string `json:"kernel_symbols,omitempty"`
+	// Shell, when set, runs a shell session (ktstr shell, ktstr
+	// verifier) in place of a test binary: after the scheduler, if any,
+	// is enabled, init runs Shell's command, or an interactive shell on
+	// the console, and reports its exit status and output.
+	Shell *ShellRequest `json:"shell,omitempty"`
 }
+
+// IncludeDir is where "ktstr shell -i" puts the files it includes; it
+// is on the shell's PATH.
+const IncludeDir = "/include"
+
+// ShellRequest is a shell session in the guest.
+type ShellRequest struct {
+	// Exec is run with /bin/sh -c (or, without a shell in the guest, as
+	// a plain argv split at spaces); "" starts an interactive shell on
+	// the console.
+	Exec string `json:"exec,omitempty"`
+	// Env are extra environment entries (TERM, say).
+	Env []string `json:"env,omitempty"`
+	// Dmesg asks for the kernel log once the command ends.
+	Dmesg bool `json:"dmesg,omitempty"`
+}
+
+// ShellResult is what a shell session produced. Stdout and Stderr keep
+// at most ShellOutputBytes each (the start is dropped).
+type ShellResult struct {
+	ExitCode int    `json:"exit_code"`
+	Stdout   string `json:"stdout,omitempty"`
+	Stderr   string `json:"stderr,omitempty"`
+	Dmesg    string `json:"dmesg,omitempty"`
+	// Truncated is true when output was dropped.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// ShellOutputBytes bounds each of a shell command's outputs.
+const ShellOutputBytes = 4 << 20
 
 // SchedDir is where scheduler binaries live inside the initramfs.
 const SchedDir = "/ktstr/sched"
@@ -73,6 +113,67 @@ type SchedRequest struct {
 	StartTimeout Duration `json:"start_timeout"`
 	// MapWrites are done once the scheduler is enabled.
 	MapWrites []MapWrite `json:"map_writes,omitempty"`
+	// Probes, when set, traces the scheduler from before its start: the
+	// kernel functions that run its callbacks and the kfuncs it calls,
+	// with their task arguments, plus CrashPath (auto_repro's second
+	// run, from the first run's exit backtrace).
+	Probes *ProbeRequest `json:"probes,omitempty"`
+}
+
+// ProbeRequest asks init for probes on the scheduler.
+type ProbeRequest struct {
+	// CrashPath are kernel functions of the first run's exit backtrace.
+	CrashPath []string `json:"crash_path,omitempty"`
+	// Events is how many of the last events to keep (0: 64).
+	Events int `json:"events,omitempty"`
+}
+
+// ProbeReport is what the probes saw: the probes that were attached,
+// those that could not be (and why), and the last events before the
+// scheduler died or the test ended, oldest first.
+type ProbeReport struct {
+	Probes []ProbeDef   `json:"probes"`
+	Errors []string     `json:"errors,omitempty"`
+	Events []ProbeEvent `json:"events"`
+	// Total is how many events the trace held (the buffer keeps the
+	// latest when it fills).
+	Total int `json:"total"`
+}
+
+// ProbeDef is one attached probe: a kernel function, the sched_ext
+// callback (or kfunc) it stands for, and what it records.
+type ProbeDef struct {
+	Name     string `json:"name"`
+	Func     string `json:"func"`
+	Callback string `json:"callback"`
+	Fetch    string `json:"fetch,omitempty"`
+}
+
+// ProbeEvent is one probe hit.
+type ProbeEvent struct {
+	// TimeS is the trace clock (seconds since boot).
+	TimeS float64 `json:"time_s"`
+	CPU   int     `json:"cpu"`
+	// Current is the task running on the CPU ("comm-pid").
+	Current  string `json:"current"`
+	Probe    string `json:"probe"`
+	Callback string `json:"callback"`
+	// Task is the task argument ("comm pid"), "" when the function has
+	// none; Args the other arguments as the kernel formatted them.
+	Task string `json:"task,omitempty"`
+	Args string `json:"args,omitempty"`
+}
+
+// String is one line of a failure report.
+func (e ProbeEvent) String() string {
+	s := fmt.Sprintf("%12.6fs cpu%-2d %-18s %-26s", e.TimeS, e.CPU, e.Current, e.Callback)
+	if e.Task != "" {
+		s += " task " + e.Task
+	}
+	if e.Args != "" {
+		s += " " + e.Args
+	}
+	return strings.TrimRight(s, " ")
 }
 
 // MapWrite sets one entry of a BPF map of the running scheduler, found by
@@ -106,6 +207,27 @@ type SchedReport struct {
 	// ones that failed or were never done (the test ended first).
 	MapWrites      []string `json:"map_writes,omitempty"`
 	MapWriteErrors []string `json:"map_write_errors,omitempty"`
+	// Programs are the BPF programs loaded in the guest once the
+	// scheduler was enabled, with what the verifier said of each.
+	Programs []ProgramStats `json:"programs,omitempty"`
+	// ProgramsErr says why Programs could not be read.
+	ProgramsErr string `json:"programs_error,omitempty"`
+	// Probes is what the probes saw (SchedRequest.Probes).
+	Probes *ProbeReport `json:"probe_report,omitempty"`
+}
+
+// ProgramStats is one loaded BPF program as the kernel reports it
+// (bpf_prog_info).
+type ProgramStats struct {
+	ID   uint32 `json:"id"`
+	Name string `json:"name"`
+	Type string `json:"type"`
+	// VerifiedInsns is how many instructions the verifier processed
+	// (verified_insns, Linux 5.16 and later; the limit is 1,000,000).
+	VerifiedInsns uint32 `json:"verified_insns"`
+	// Insns is the program's size in instructions after loading (its
+	// translated length); 0 when the kernel does not say.
+	Insns int `json:"insns,omitempty"`
 }
 
 // Kind of a [Message].
@@ -113,10 +235,13 @@ type Kind string
 
 // Message kinds, in the order a healthy guest sends them.
 const (
-	KindHello  Kind = "hello"  // init is up; carries the guest's view
-	KindLog    Kind = "log"    // a line worth showing on the host
-	KindResult Kind = "result" // the test binary finished
-	KindDone   Kind = "done"   // init is about to power off
+	KindHello Kind = "hello" // init is up; carries the guest's view
+	KindLog   Kind = "log"   // a line worth showing on the host
+	// KindSymbols carries the kernel symbol addresses the host asked for
+	// (Request.KernelSymbols), read from /proc/kallsyms before the test.
+	KindSymbols Kind = "symbols"
+	KindResult  Kind = "result" // the test binary finished
+	KindDone    Kind = "done"   // init is about to power off
 )
 
 // Message is one line on the result channel.
@@ -126,6 +251,9 @@ type Message struct {
 	Log    string      `json:"log,omitempty"`
 	Result *TestResult `json:"result,omitempty"`
 	Errors []string    `json:"errors,omitempty"`
+	// Symbols and SymbolsErr answer Request.KernelSymbols.
+	Symbols    map[string]uint64 `json:"symbols,omitempty"`
+	SymbolsErr string            `json:"symbols_error,omitempty"`
 }
 
 // Hello is what init learned about the guest before running anything.
@@ -165,12 +293,18 @@ type TestResult struct {
 	Report *TestReport `json:"report,omitempty"`
 	// Sched is what happened to the scheduler under test (nil for EEVDF).
 	Sched *SchedReport `json:"sched,omitempty"`
+	// Shell is a shell session's result (Request.Shell).
+	Shell *ShellResult `json:"shell,omitempty"`
 }
 
 // TestReport is what the test binary writes in the guest.
 type TestReport struct {
 	Test    string         `json:"test"`
 	Workers []WorkerReport `json:"workers"`
+	// StartUptimeMs is the guest's uptime (CLOCK_MONOTONIC) when the
+	// test began; Phases and Timeline are relative to it. The host lines
+	// its monitor samples (timed by guest uptime) up with them.
+	StartUptimeMs float64 `json:"start_uptime_ms,omitempty"`
 	// Phases records when the scenario's fixed points happened.
 	Phases []Phase `json:"phases,omitempty"`
 	// Timeline is every step transition and op, as the guest timed them.

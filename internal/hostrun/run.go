@@ -35,6 +35,8 @@ type Job struct {
 	Config runner.Config
 	// WorkDir holds the archives Run writes.
 	WorkDir string
+	// Monitor, when set, runs the host-side monitor.
+	Monitor *MonitorOptions
 }
 
 // Outcome is what a run produced: the kernel, what the VM did, and what
@@ -73,6 +75,10 @@ func Run(ctx context.Context, job Job) (Outcome, error) {
 	if job.RequestEnv != nil {
 		req.Env = append(append([]string(nil), req.Env...), job.RequestEnv(k)...)
 	}
+	cfg := job.Config
+	if job.Monitor != nil {
+		cfg.Monitor, req.KernelSymbols = monitorConfig(job.Monitor, k)
+	}
 	reqJSON, err := json.Marshal(req)
 	if err != nil {
 		return out, Setupf("encoding request: %w", err)
@@ -81,7 +87,6 @@ func Run(ctx context.Context, job Job) (Outcome, error) {
 	if err := runner.WriteInitramfs(reqArchive, []runner.File{{Path: wire.RequestPath, Data: reqJSON}}, false); err != nil {
 		return out, &SetupError{Err: err}
 	}
-	cfg := job.Config
 	cfg.Kernel, cfg.Initramfs = k.Path, []string{base, reqArchive}
 	boot, err := runner.Boot(ctx, cfg)
 	out.Boot = boot
@@ -100,6 +105,13 @@ func Run(ctx context.Context, job Job) (Outcome, error) {
 		return out, &GuestError{Reason: "guest sent no test result"}
 	}
 	out.Result = r
+	if req.Shell != nil {
+		// A shell session has no report: its exit status is the caller's.
+		if r.Shell == nil {
+			return out, &GuestError{Reason: "guest sent no shell result", OutputTail: r.OutputTail}
+		}
+		return out, SchedFailure(r.Sched)
+	}
 	return out, GuestFailure(r)
 }
 

@@ -25,17 +25,20 @@ def variants(test_name, min_sockets, min_llcs, min_cpus, requires_smt, flags, re
     """The gauntlet variants of a test: a list of structs.
 
     Each has name (target name), preset, profile (profile name), cpus,
-    llcs, smt, memory_mb and features (for budget selection).
+    llcs and smt.
     """
     profiles, errors = flag_profiles(flags, requires, required_flags, excluded_flags)
     if errors:
         fail("\n".join(errors))
+    return expand(test_name, min_sockets, min_llcs, min_cpus, requires_smt, [profile_name(p) for p in profiles])
+
+def expand(test_name, min_sockets, min_llcs, min_cpus, requires_smt, profile_names):
+    """The gauntlet variants of a test over given profile names (see variants)."""
     out = []
     for p in PRESETS:
         if not preset_allowed(p, min_sockets, min_llcs, min_cpus, requires_smt):
             continue
-        for prof in profiles:
-            pname = profile_name(prof)
+        for pname in profile_names:
             out.append(struct(
                 name = "%s_gauntlet_%s_%s" % (test_name, target_label_part(p.name), target_label_part(pname)),
                 preset = p.name,
@@ -58,6 +61,30 @@ def cpu_bucket(cpus):
 def estimated_seconds(v, duration_s):
     """A rough cost of one variant under KVM: boot grows with the CPUs."""
     return 5 + duration_s + v.cpus // 8
+
+def budget_candidates(vs, scheduler_name, work_types, duration_s):
+    """The budget candidates of a test's variants: name, seconds, features.
+
+    Args:
+      vs: the variants (from variants()).
+      scheduler_name: the scheduler's name.
+      work_types: the work types the test uses.
+      duration_s: the test's duration (None or 0: 2 s).
+
+    Returns:
+      A list of structs with name, seconds and features.
+    """
+    return [struct(
+        name = v.name,
+        seconds = estimated_seconds(v, duration_s or 2),
+        features = [
+            cpu_bucket(v.cpus),
+            "llcs=%d" % v.llcs,
+            "smt" if v.smt else "nosmt",
+            "profile=" + v.profile,
+            "sched=" + scheduler_name,
+        ] + ["work=" + w for w in (work_types or ["CpuSpin"])],
+    ) for v in vs]
 
 def budget_select(candidates, budget_s):
     """Greedy budget selection.

@@ -59,8 +59,45 @@ def _check_config(rctx, config, what):
     if _SCHED_EXT not in rctx.read(config).splitlines():
         fail("ktstr kernel %s: %s lacks %s; ktstr needs a sched_ext kernel (only Debian sid's are built with it: `go run github.com/ktstr-go/ktstr/tools/ktstr kernel fetch`)" % (rctx.attr.name, what, _SCHED_EXT))
 
-def _write_build(rctx, image, config):
-    rctx.file("BUILD.bazel", _BUILD.format(image = image, config = '"%s"' % config if config else "None"))
+# The kernel's own example sched_ext schedulers (tools/sched_ext), which
+# `ktstr kernel scheds` builds beside a cached kernel.
+_KERNEL_SCHEDS = ["scx_central", "scx_cpu0", "scx_flatcg", "scx_pair", "scx_qmap", "scx_sdt", "scx_simple", "scx_userland"]
+
+_SCHED_FILE = """
+exports_files(["sched_ext/{name}"], visibility = ["//visibility:public"])
+
+alias(
+    name = "{name}",
+    actual = "sched_ext/{name}",
+    visibility = ["//visibility:public"],
+)
+"""
+
+_SCHED_MISSING = """
+genrule(
+    name = "{name}",
+    outs = ["missing/{name}"],
+    cmd = "echo 'ktstr kernel {repo}: {name} is not built for this kernel: run `go run github.com/ktstr-go/ktstr/tools/ktstr kernel scheds`, then `bazel fetch --force @{repo}//:all`' >&2; exit 1",
+    visibility = ["//visibility:public"],
+)
+"""
+
+def _write_build(rctx, image, config, scheds_dir = None):
+    build = _BUILD.format(image = image, config = '"%s"' % config if config else "None")
+    built = []
+    if scheds_dir:
+        record = scheds_dir.get_child("build.json")
+        if hasattr(rctx, "watch"):
+            rctx.watch(record)  # refetch when `ktstr kernel scheds` (re)builds
+        if record.exists:
+            built = json.decode(rctx.read(record)).get("schedulers", [])
+    for name in sorted(_KERNEL_SCHEDS + [b for b in built if b not in _KERNEL_SCHEDS]):
+        if name in built and scheds_dir.get_child(name).exists:
+            rctx.symlink(scheds_dir.get_child(name), "sched_ext/" + name)
+            build += _SCHED_FILE.format(name = name)
+        else:
+            build += _SCHED_MISSING.format(name = name, repo = rctx.attr.name)
+    rctx.file("BUILD.bazel", build)
 
 def _host_kernel_impl(rctx):
     """The kernel ktstr resolves on this machine: $KTSTR_KERNEL, else the
@@ -98,7 +135,7 @@ def _host_kernel_impl(rctx):
             rctx.symlink(cand, "config")
             config = "config"
             _check_config(rctx, cand, str(cand))
-    _write_build(rctx, "image", config)
+    _write_build(rctx, "image", config, rctx.path(path).dirname.get_child("sched_ext"))
 
 host_kernel = repository_rule(
     implementation = _host_kernel_impl,

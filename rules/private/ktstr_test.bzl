@@ -17,6 +17,53 @@ _pure = transition(
     outputs = ["@rules_go//go/config:pure"],
 )
 
+KtstrSchedulerInfo = provider(
+    doc = "A scheduler of ktstr tests: its name and binary (None: none packed).",
+    fields = {
+        "name": "the scheduler's name (its ktstr.Scheduler.Name)",
+        "binary": "the scheduler binary (a File), or None",
+    },
+)
+
+def _binary_file(target):
+    # A binary target's executable, or the one file of a file target (a
+    # prebuilt scheduler, such as the kernel's own examples).
+    info = target[DefaultInfo]
+    return info.files_to_run.executable or info.files.to_list()[0]
+
+def _ktstr_scheduler_impl(ctx):
+    binary = _binary_file(ctx.attr.binary[0]) if ctx.attr.binary else None
+    return [
+        DefaultInfo(files = depset([binary] if binary else [])),
+        KtstrSchedulerInfo(name = ctx.attr.scheduler_name, binary = binary),
+    ]
+
+ktstr_scheduler = rule(
+    implementation = _ktstr_scheduler_impl,
+    doc = """A scheduler, declared once per package, that the package's
+ktstr_go_test targets name in their scheduler attribute. Its flags,
+requirements, profiles and default topology are read by those tests at
+loading time, so it must come before them in the BUILD file (gazelle
+puts it there).""",
+    attrs = {
+        "scheduler_name": attr.string(mandatory = True, doc = "The scheduler's name (its ktstr.Scheduler.Name)."),
+        "binary": attr.label(
+            allow_files = True,
+            cfg = _pure,
+            doc = "Its binary: a binary target, or a file (a prebuilt or C scheduler). None: tests of it cannot run under Bazel.",
+        ),
+        "flags": attr.string_list(doc = "Its flag names, in declaration order."),
+        "requires": attr.string_list_dict(doc = "flag -> the flags it requires."),
+        "profiles": attr.string_list(doc = "Its flag profiles (computed by gazelle, internal/gauntlet): every valid subset of its flags. Empty: computed at loading time from flags and requires."),
+        "sockets": attr.int(doc = "Its default topology, inherited by tests per dimension (0: none)."),
+        "cores": attr.int(doc = "Its default topology (0: none)."),
+        "threads": attr.int(doc = "Its default topology (0: none)."),
+        "_allowlist_function_transition": attr.label(
+            default = "@bazel_tools//tools/allowlists/function_transition_allowlist",
+        ),
+    },
+)
+
 def rlocation_path(ctx, f):
     """The runfiles path of f (what the runfiles library calls rlocationpath)."""
     if f.short_path.startswith("../"):
@@ -34,9 +81,15 @@ def _ktstr_test_impl(ctx):
     args.add("-init", init_bin)
     args.add("-test", test_bin)
     if ctx.attr.scheduler:
-        sched_bin = ctx.attr.scheduler[0][DefaultInfo].files_to_run.executable
-        args.add("-sched", "%s=%s" % (ctx.attr.scheduler_name, sched_bin.path))
-        inputs.append(sched_bin)
+        target = ctx.attr.scheduler[0]
+        if KtstrSchedulerInfo in target:
+            info = target[KtstrSchedulerInfo]
+            sched_name, sched_bin = info.name, info.binary
+        else:
+            sched_name, sched_bin = ctx.attr.scheduler_name, _binary_file(target)
+        if sched_bin:
+            args.add("-sched", "%s=%s" % (sched_name, sched_bin.path))
+            inputs.append(sched_bin)
     args.add("-o", initramfs)
     ctx.actions.run(
         executable = ctx.executable._mkinitramfs,
@@ -92,9 +145,9 @@ ktstr_test = rule(
             doc = "The guest's PID 1.",
         ),
         "scheduler": attr.label(
-            executable = True,
+            allow_files = True,
             cfg = _pure,
-            doc = "The scheduler binary, packed at /ktstr/sched/<scheduler_name>.",
+            doc = "The scheduler: a ktstr_scheduler, or its binary (a binary target, or a file: a prebuilt or C scheduler) with scheduler_name; packed with its shared libraries at /ktstr/sched/<name>.",
         ),
         "scheduler_name": attr.string(doc = "The scheduler's name (its ktstr.Scheduler.Name)."),
         "topology": attr.string(doc = "A preset name or NsNcNt: overrides the tests' topology (KTSTR_TOPOLOGY)."),

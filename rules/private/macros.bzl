@@ -1,13 +1,14 @@
 """ktstr_go_test: the loading-phase front end (gazelle generates its calls)."""
 
-load(":gauntlet.bzl", "budget_select", "cpu_bucket", "estimated_seconds", "gauntlet_memory_mb", "variants")
+load(":gauntlet.bzl", "budget_candidates", "budget_select", "expand", "gauntlet_memory_mb", "variants")
 load(":ktstr_test.bzl", "ktstr_test")
 load(":presets.bzl", "PRESETS")
 load(":profiles.bzl", "flag_profiles", "validate_test")
 
 def _pick(*values):
+    # The first value set: None and 0 both mean unset (as in Go).
     for v in values:
-        if v != None:
+        if v:
             return v
     return None
 
@@ -16,6 +17,8 @@ def ktstr_go_test(
         go_test,
         test = None,
         kernel = "@ktstr_kernel//:kernel",
+        scheduler = None,
+        profiles = None,
         scheduler_name = "eevdf",
         scheduler_binary = None,
         scheduler_flags = [],
@@ -58,6 +61,12 @@ def ktstr_go_test(
       go_test: the go_test holding the test function.
       test: the Go test function (default: name).
       kernel: kernel image label.
+      scheduler: a ktstr_scheduler target of this package, declared above
+        the test (":name"): its name, binary, flags, requirements,
+        profiles and default topology; replaces the scheduler_* attributes.
+      profiles: the test's flag profile names, as computed in Go by
+        gazelle (None: the scheduler's profiles, or computed here from
+        the flags and the test's required and excluded flags).
       scheduler_name: the scheduler's name (its ktstr.Scheduler.Name).
       scheduler_binary: label of its binary (None: EEVDF).
       scheduler_flags: its flag names, in declaration order.
@@ -83,19 +92,24 @@ def ktstr_go_test(
       **kwargs: passed to every test target (size, timeout, ...).
     """
     test = test or name
-    for f, rs in scheduler_requires.items():
-        for x in [f] + rs:
-            if x not in scheduler_flags:
-                fail("ktstr_go_test %s: scheduler_requires: unknown flag \"%s\" (scheduler_flags: %s)" % (name, x, scheduler_flags))
-    scheduler = struct(
-        name = scheduler_name,
-        binary = scheduler_binary,
-        flags = scheduler_flags,
-        requires = scheduler_requires,
-        sockets = scheduler_sockets,
-        cores = scheduler_cores,
-        threads = scheduler_threads,
-    )
+    if scheduler:
+        sched = _scheduler_rule(name, scheduler)
+    else:
+        for f, rs in scheduler_requires.items():
+            for x in [f] + rs:
+                if x not in scheduler_flags:
+                    fail("ktstr_go_test %s: scheduler_requires: unknown flag \"%s\" (scheduler_flags: %s)" % (name, x, scheduler_flags))
+        sched = struct(
+            name = scheduler_name,
+            binary = scheduler_binary,
+            flags = scheduler_flags,
+            requires = scheduler_requires,
+            profiles = [],
+            sockets = scheduler_sockets,
+            cores = scheduler_cores,
+            threads = scheduler_threads,
+        )
+    scheduler = sched
     topo = {
         "sockets": _pick(sockets, scheduler.sockets),
         "cores": _pick(cores, scheduler.cores),
@@ -132,17 +146,26 @@ def ktstr_go_test(
     if not gauntlet:
         return
 
-    vs = variants(
-        name,
-        min_sockets or 1,
-        min_llcs or 1,
-        min_cpus or 1,
-        requires_smt,
-        scheduler.flags,
-        scheduler.requires,
-        required_flags,
-        excluded_flags,
-    )
+    # The profiles: the test's own (computed by gazelle), the scheduler's
+    # when the test narrows nothing, else computed here.
+    if profiles == None and scheduler.profiles and not required_flags and not excluded_flags:
+        profiles = scheduler.profiles
+    if profiles != None:
+        if not profiles:
+            fail("ktstr_go_test %s: profiles: empty (leave it out, or name at least \"default\")" % name)
+        vs = expand(name, min_sockets or 1, min_llcs or 1, min_cpus or 1, requires_smt, profiles)
+    else:
+        vs = variants(
+            name,
+            min_sockets or 1,
+            min_llcs or 1,
+            min_cpus or 1,
+            requires_smt,
+            scheduler.flags,
+            scheduler.requires,
+            required_flags,
+            excluded_flags,
+        )
     presets = {p.name: p for p in PRESETS}
     for v in vs:
         ktstr_test(
@@ -166,22 +189,38 @@ def ktstr_go_test(
         tags = ["manual", "ktstr-suite"],
     )
     if budget_s > 0:
-        candidates = [struct(
-            name = v.name,
-            seconds = estimated_seconds(v, duration_s or 2),
-            features = [
-                cpu_bucket(v.cpus),
-                "llcs=%d" % v.llcs,
-                "smt" if v.smt else "nosmt",
-                "profile=" + v.profile,
-                "sched=" + scheduler.name,
-            ] + ["work=" + w for w in work_types],
-        ) for v in vs]
+        candidates = budget_candidates(vs, scheduler.name, work_types, duration_s)
         native.test_suite(
             name = name + "_gauntlet_budget",
             tests = [":" + n for n in budget_select(candidates, budget_s)],
             tags = ["manual", "ktstr-suite"],
         )
+
+def _scheduler_rule(test, label):
+    """The ktstr_scheduler a test names, read at loading time."""
+    if not label.startswith(":") or "/" in label:
+        fail("ktstr_go_test %s: scheduler = \"%s\": must be a ktstr_scheduler of this package, as \":name\" (its flags and profiles are read while loading)" % (test, label))
+    r = native.existing_rule(label[1:])
+    if r == None:
+        fail("ktstr_go_test %s: scheduler = \"%s\": no such target above this test in the BUILD file; declare the ktstr_scheduler before the tests that use it" % (test, label))
+    if r["kind"] != "ktstr_scheduler":
+        fail("ktstr_go_test %s: scheduler = \"%s\" is a %s, not a ktstr_scheduler" % (test, label, r["kind"]))
+    requires = {k: list(v) for k, v in r["requires"].items()}
+    flags = list(r["flags"])
+    for f, rs in requires.items():
+        for x in [f] + rs:
+            if x not in flags:
+                fail("ktstr_go_test %s: scheduler %s: requires: unknown flag \"%s\" (flags: %s)" % (test, label, x, flags))
+    return struct(
+        name = r["scheduler_name"],
+        binary = label,
+        flags = flags,
+        requires = requires,
+        profiles = list(r["profiles"]),
+        sockets = r["sockets"] or None,
+        cores = r["cores"] or None,
+        threads = r["threads"] or None,
+    )
 
 def _resource_tags(cpus, memory_mb):
     """Local resources of a VM test, and routing to KVM executors remotely.
@@ -189,10 +228,15 @@ def _resource_tags(cpus, memory_mb):
     Bazel schedules local tests so that these fit the host; a request above
     the host's capacity is capped by Bazel.
     """
+    # exclusive-if-local: run after the build and alone, where it runs on
+    # this machine; a TCG guest sharing its cores with compile actions is
+    # starved, and its timing checks then fail for no fault of the
+    # scheduler under test. Remote executors are not held back.
     return [
         "resources:cpu:%d" % cpus,
         "resources:memory:%d" % (memory_mb + 512),
         "requires-kvm",
+        "exclusive-if-local",
     ]
 
 def ktstr_profiles(flags, requires = {}, required_flags = [], excluded_flags = []):

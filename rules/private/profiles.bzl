@@ -54,9 +54,13 @@ def flag_profiles(flags, requires, required_flags, excluded_flags):
     keyed = sorted([(len(p), profile_name(p), p) for p in profiles])
     return [k[2] for k in keyed], []
 
-def _positive(errors, attr, value):
-    if value != None and value < 1:
-        errors.append("%s = %d: must be >= 1" % (attr, value))
+def _set(v):
+    return v if v and v > 0 else None
+
+def _nonnegative(errors, attr, value):
+    # As in Go (ktstr.Spec.Validate): 0 means the default, like None.
+    if value != None and value < 0:
+        errors.append("%s = %d: must be >= 0 (0 means default)" % (attr, value))
 
 def validate_test(topology, constraints, scheduler_flags, requires, required_flags, excluded_flags, duration_s):
     """Returns the list of errors of a ktstr test's attributes ([] if valid).
@@ -71,16 +75,16 @@ def validate_test(topology, constraints, scheduler_flags, requires, required_fla
       duration_s: the test's duration.
     """
     errors = []
-    for attr in ["sockets", "cores", "threads"]:
-        _positive(errors, attr, topology.get(attr))
-    mem = topology.get("memory_mb")
-    if mem != None and mem < 0:
-        errors.append("memory_mb = %d: must be >= 0" % mem)
+    for attr in ["sockets", "cores", "threads", "memory_mb"]:
+        _nonnegative(errors, attr, topology.get(attr))
     for attr in ["min_sockets", "min_llcs", "min_cpus"]:
-        _positive(errors, attr, constraints.get(attr))
-    if duration_s != None and duration_s < 1:
-        errors.append("duration_s = %d: must be >= 1" % duration_s)
-    sockets, cores, threads = topology.get("sockets"), topology.get("cores"), topology.get("threads")
+        _nonnegative(errors, attr, constraints.get(attr))
+    _nonnegative(errors, "duration_s", duration_s)
+
+    # From here on 0 (the default) is unset, as None is; a negative value
+    # has its error already.
+    sockets, cores, threads = _set(topology.get("sockets")), _set(topology.get("cores")), _set(topology.get("threads"))
+    constraints = {k: (_set(v) if type(v) == "int" else v) for k, v in constraints.items()}
     if sockets and cores and threads and sockets * cores * threads > 252:
         errors.append("topology %ds%dc%dt has %d CPUs: at most 252" % (sockets, cores, threads, sockets * cores * threads))
 

@@ -172,33 +172,16 @@ bzo_go() {
 		GOPATH=$KTSTR_BAZEL_HOME/gopath "$(bzo_host_go)" "$@"
 }
 
-# The machine's Debian mirror: $KTSTR_DEBIAN_MIRROR, else the first
-# non-security URI of the apt sources (deb822 or one-line format).
+# The machine's Debian mirror: $KTSTR_DEBIAN_MIRROR, else what the apt
+# sources name, parsed by the same Go code as `ktstr kernel fetch` uses
+# (`ktstr kernel mirror`: deb822 and one-line files, in apt's order,
+# security archives skipped).
 bzo_debian_mirror() {
 	if [ -n "${KTSTR_DEBIAN_MIRROR:-}" ]; then echo "$KTSTR_DEBIAN_MIRROR"; return; fi
-	local uri f etc=${BZO_APT_ETC:-/etc/apt}
-	for f in "$etc"/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		uri=$(awk '
-			function flush() {
-				if (uris != "" && deb && !security && enabled && !found) { print uris; found = 1 }
-				uris = ""; deb = 0; security = 0; enabled = 1
-			}
-			BEGIN { enabled = 1 }
-			/^[ \t]*$/ { flush(); next }
-			tolower($1) == "types:" { for (i = 2; i <= NF; i++) if ($i == "deb") deb = 1 }
-			tolower($1) == "uris:" { uris = $2 }
-			tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i ~ /-security$/) security = 1 }
-			tolower($1) == "enabled:" && tolower($2) == "no" { enabled = 0 }
-			END { flush() }' "$f" | head -n1)
-		if [ -n "$uri" ]; then echo "$uri"; return; fi
-	done
-	for f in "$etc"/sources.list "$etc"/sources.list.d/*.list; do
-		[ -f "$f" ] || continue
-		uri=$(awk '$1 == "deb" && $0 !~ /-security/ { for (i = 2; i <= NF; i++) if ($i !~ /^\[/ && $i !~ /\]$/) { print $i; exit } }' "$f")
-		if [ -n "$uri" ]; then echo "$uri"; return; fi
-	done
-	bzo_die "no Debian mirror in /etc/apt/sources.list*: set KTSTR_DEBIAN_MIRROR"
+	local go
+	go=$(bzo_host_go)
+	(cd "$BZO_LIB/../.." && "$go" run ./tools/ktstr kernel mirror --apt-etc "${BZO_APT_ETC:-/etc/apt}") ||
+		bzo_die "no Debian mirror in ${BZO_APT_ETC:-/etc/apt}/sources.list*: set KTSTR_DEBIAN_MIRROR"
 }
 
 # --- paths --------------------------------------------------------------

@@ -6,6 +6,9 @@
 #   tools/bazel-offline/test.sh --signals  unit tests, then only the tests
 #                                          that SIGTERM tools/bazel and
 #                                          tools/dev while a VM runs
+#   tools/bazel-offline/test.sh --remote   unit tests, then only the
+#                                          remote-execution test (a real
+#                                          REAPI server on loopback)
 #
 # The unit tests need nothing. The integration tests run the real offline
 # Bazel on this workspace: they need root and the setup (built on first
@@ -138,7 +141,10 @@ EOF
 	chmod +x "$1"
 }
 
-unit_wrapper() {
+# In a subshell: the wrapper must choose as from a user's shell, and
+# tools/dev test exports KTSTR_BAZEL_OFFLINE=1 for the integration tests.
+unit_wrapper() (
+	unset KTSTR_BAZEL_OFFLINE
 	local bin=$tmp/bin out status
 	mkdir -p "$bin/v7" "$bin/v6" "$bin/self" "$bin/loop"
 	fake_bazel "$bin/v7/bazel" 7.4.1
@@ -165,7 +171,16 @@ unit_wrapper() {
 	status=0
 	out=$(BAZEL_REAL='' KTSTR_BAZEL_OFFLINE=0 PATH=$bin/loop:$path timeout 30 "$wrapper" info 2>&1) || status=$?
 	check "wrapper: a wrapper calling back does not loop" "1" "$status"
-}
+	# No Bazel and no offline one built: a clear refusal, nothing built.
+	status=0
+	out=$(BAZEL_REAL='' KTSTR_BAZEL_OFFLINE='' KTSTR_BAZEL_HOME=$tmp/nobazel PATH=$bin/v6:$path timeout 30 "$wrapper" info 2>&1) || status=$?
+	check "wrapper: no Bazel, offline not built: exit 1" "1" "$status"
+	case "$out" in
+	*"no offline Bazel built"*"tools/dev test"*) ok "wrapper: the refusal says how to get a Bazel" ;;
+	*) fail "wrapper: the refusal says how to get a Bazel" "$out" ;;
+	esac
+	if [ -e "$tmp/nobazel" ]; then fail "wrapper: nothing built on refusal" "$(ls "$tmp/nobazel")"; else ok "wrapper: nothing built on refusal"; fi
+)
 
 # ---- integration tests ----------------------------------------------------
 
@@ -281,6 +296,102 @@ signals() {
 	interrupted "signals: tools/dev examples" $! "examples.test"
 }
 
+# ---- remote execution -----------------------------------------------------
+
+# The VM test targets run remotely: one under EEVDF, one under scx_ktstr.
+remote_targets=(//examples:TestSteady //examples:TestSteadyKtstr)
+
+# remote: a real REAPI server (Bazel's own RemoteWorker, remote-worker) on
+# loopback, in a network namespace that has only lo; ktstr VM test targets
+# run on it with --config=remote-kvm and pass; after bazel clean, the same
+# command gets them back from the worker's cache. The client uses an
+# output base and no disk cache of its own, so every action is run or
+# fetched remotely: what a test action reads must be an input.
+remote() {
+	export KTSTR_BAZEL_HOME=${KTSTR_BAZEL_HOME:-$HOME/.cache/ktstr/bazel}
+	KTSTR_BAZEL_HOME=$(realpath -m "$KTSTR_BAZEL_HOME")
+	echo "# remote execution"
+	if ! "$here/remote-worker" build; then
+		fail "remote: the RemoteWorker builds"
+		return
+	fi
+	local dir=$KTSTR_BAZEL_HOME/cache/remote-test status=0
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	unshare --net -- "$here/test.sh" --remote-inner "$dir" "$results" || status=$?
+	if [ "$status" != 0 ]; then
+		fail "remote: the test in its network namespace ran to the end" "exit status $status; logs in $dir"
+	elif grep -q FAIL "$results"; then
+		echo "# remote: logs kept in $dir"
+	else
+		rm -rf "$dir"
+	fi
+}
+
+# remote_inner DIR: the part of remote that runs in the network namespace.
+remote_inner() {
+	local dir=$1 port=50051 i out status worker
+	ip link set lo up
+	setsid "$here/remote-worker" run --port "$port" --dir "$dir/worker" >"$dir/worker.log" 2>&1 &
+	worker=$!
+	# shellcheck disable=SC2064
+	trap "kill -TERM -- -$worker 2>/dev/null || true; rm -rf '$tmp'" EXIT
+	for i in $(seq 120); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+		kill -0 "$worker" 2>/dev/null || break
+		sleep 1
+	done
+	if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+		fail "remote: the worker listens on 127.0.0.1:$port" "$(tail -5 "$dir/worker.log")"
+		return
+	fi
+	ok "remote: the worker listens on 127.0.0.1:$port (after ${i}s)"
+	local bazel=(env KTSTR_BAZEL_OFFLINE=1 "$wrapper" "--output_base=$dir/output")
+	# toplevel: the test logs come back (remote-kvm downloads nothing).
+	local flags=(--config=remote-kvm "--remote_executor=grpc://127.0.0.1:$port" --disk_cache=
+		--remote_download_outputs=toplevel --noshow_progress)
+	status=0
+	out=$("${bazel[@]}" test "${flags[@]}" "${remote_targets[@]}" 2>&1) || status=$?
+	printf '%s\n' "$out" >"$dir/run1.log"
+	check "remote: first run passes" 0 "$status"
+	local t
+	for t in "${remote_targets[@]}"; do
+		if grep -Eq "^$t +PASSED" <<<"$out"; then ok "remote: $t passed"; else fail "remote: $t passed" "$(grep -E "^$t " <<<"$out")"; fi
+	done
+	# Bazel's own account: "INFO: N processes: ... M remote." with the
+	# test actions among them, and none run on this side ("linux-sandbox",
+	# "local", "processwrapper-sandbox").
+	local procs
+	procs=$(grep -E '^INFO: [0-9]+ process' <<<"$out" | tail -n1)
+	if grep -Eq '[0-9]+ remote[,.]' <<<"$procs" && ! grep -Eq 'linux-sandbox|local|processwrapper' <<<"$procs"; then
+		ok "remote: the actions ran on the worker ($procs)"
+	else
+		fail "remote: the actions ran on the worker" "$procs"
+	fi
+	# The test actions saw the remote platform (the worker passes it on).
+	local seen
+	seen=$( (grep -l 'remote platform: .*ktstr-kvm=required' "$dir"/output/execroot/_main/bazel-out/*/testlogs/examples/TestSteady*/test.log 2>/dev/null || true) | wc -l)
+	check "remote: both test logs name the remote platform" 2 "$seen"
+	"${bazel[@]}" clean >/dev/null 2>&1 || true
+	status=0
+	out=$("${bazel[@]}" test "${flags[@]}" "${remote_targets[@]}" 2>&1) || status=$?
+	printf '%s\n' "$out" >"$dir/run2.log"
+	check "remote: second run, after bazel clean, passes" 0 "$status"
+	procs=$(grep -E '^INFO: [0-9]+ process' <<<"$out" | tail -n1)
+	if grep -Eq '[0-9]+ remote cache hit' <<<"$procs" && ! grep -Eq '[0-9]+ remote[,.]' <<<"$procs"; then
+		ok "remote: second run is remote cache hits ($procs)"
+	else
+		fail "remote: second run is remote cache hits" "$procs"
+	fi
+	"${bazel[@]}" shutdown >/dev/null 2>&1 || true
+}
+
+if [ "${1:-}" = --remote-inner ]; then
+	results=$3
+	remote_inner "$2"
+	exit 0
+fi
+
 echo "# unit"
 unit_split_args
 unit_mirror
@@ -293,8 +404,11 @@ case "${1:-}" in
 		echo "# integration skipped: needs root"
 	elif [ "${1:-}" = --signals ]; then
 		signals
+	elif [ "${1:-}" = --remote ]; then
+		remote
 	else
 		integration
+		remote
 		signals
 	fi
 	;;

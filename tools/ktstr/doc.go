@@ -21,6 +21,19 @@
 //	        from: --kernel, $KTSTR_KERNEL, the cache, or a well-known
 //	        location such as /boot/vmlinuz-$(uname -r).
 //
+// Beyond kernels (run "ktstr help" for the whole list):
+//
+//	shell [--topology T] [-i FILE]... [--exec CMD]   a VM with a busybox shell
+//	verifier --scheduler NAME|PATH [--against PATH]  the verifier's counts per program and profile
+//	topo | list [DIR...] | gauntlet | stats | accel  what is here, and results
+//	run --scenario NAME | cleanup                    scenarios on this machine, and their leftovers
+//	completion bash|zsh|fish                         shell completions
+//
+// "ktstr shell" and "ktstr verifier" put this binary into the guest as
+// its init (it runs guest.Main when it is PID 1 of a ktstr guest), and
+// "ktstr run" starts its workers as this binary, so ktstr needs no Go
+// toolchain for them.
+//
 // The kernel cache lives in $KTSTR_CACHE_DIR/kernels, or
 // ~/.cache/ktstr/kernels when KTSTR_CACHE_DIR is unset.
 //

@@ -15,8 +15,11 @@ func kernelCommands() []command {
 	return []command{
 		{name: "fetch", args: "[--force] [--mirror URI] [--suite sid] [--json]", summary: "download a sched_ext kernel from Debian into the cache", run: (*app).kernelFetch},
 		{name: "list", args: "[--json]", summary: "list cached kernels, newest first", run: (*app).kernelList},
-		{name: "clean", args: "[--keep N]", summary: "remove cached kernels except the N newest", run: (*app).kernelClean},
+		{name: "build", args: kernelBuildSynopsis, summary: "build a kernel from a tree or Debian's source package with the ktstr fragment, cache it, and compare its boot time", run: (*app).kernelBuild},
+		{name: "clean", args: "[--keep N] [--force]", summary: "remove cached kernels except the N newest (asks before removing all)", run: (*app).kernelClean},
 		{name: "resolve", args: "[--kernel PATH] [--sched-ext]", summary: "show which kernel ktstr would boot, and why", run: (*app).kernelResolve},
+		{name: "mirror", args: "[--apt-etc DIR]", summary: "print the Debian mirror the machine's apt sources name (what kernel fetch and the offline Bazel use)", run: (*app).kernelMirror},
+		{name: "scheds", args: "[--version V] [--force] [--json]", summary: "build the kernel's own example sched_ext schedulers (tools/sched_ext) against a cached kernel", run: (*app).kernelScheds},
 	}
 }
 
@@ -101,8 +104,9 @@ func (a *app) kernelList(args []string) int {
 }
 
 func (a *app) kernelClean(args []string) int {
-	fs := a.newFlags("ktstr kernel clean", "[--keep N]")
+	fs := a.newFlags("ktstr kernel clean", "[--keep N] [--force]")
 	keep := fs.Int("keep", 0, "number of newest kernels to keep")
+	force := fs.Bool("force", false, "remove every kernel without asking (with --keep 0)")
 	if ok, code := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -114,6 +118,20 @@ func (a *app) kernelClean(args []string) int {
 	if err != nil {
 		return a.fail(err)
 	}
+	if *keep == 0 && !*force {
+		entries, _ := cache.List()
+		if len(entries) > 0 {
+			ok, err := a.confirm(fmt.Sprintf("remove all %d cached kernels from %s?", len(entries), cache.Dir))
+			if err != nil {
+				fmt.Fprintf(a.stderr, "ktstr kernel clean: refusing to remove every cached kernel without asking (%v): give --force, or --keep N\n", err)
+				return 2
+			}
+			if !ok {
+				fmt.Fprintf(a.stdout, "nothing removed\n")
+				return 0
+			}
+		}
+	}
 	removed, err := cache.Clean(*keep)
 	for _, e := range removed {
 		fmt.Fprintf(a.stdout, "removed %s (%s)\n", e.Version, e.Dir)
@@ -122,6 +140,20 @@ func (a *app) kernelClean(args []string) int {
 		return a.fail(err)
 	}
 	fmt.Fprintf(a.stdout, "removed %d kernel(s) from %s\n", len(removed), cache.Dir)
+	return 0
+}
+
+func (a *app) kernelMirror(args []string) int {
+	fs := a.newFlags("ktstr kernel mirror", "[--apt-etc DIR]")
+	etc := fs.String("apt-etc", "/etc/apt", "apt's configuration folder, holding sources.list and sources.list.d")
+	if ok, code := parseFlags(fs, args); !ok {
+		return code
+	}
+	m, err := kernel.SystemMirror(*etc)
+	if err != nil {
+		return a.fail(err)
+	}
+	fmt.Fprintln(a.stdout, m)
 	return 0
 }
 
@@ -173,4 +205,39 @@ func orUnknown(s string) string {
 		return "(unknown)"
 	}
 	return s
+}
+
+// kernelScheds builds (or shows) the example schedulers of the kernel's
+// own tools/sched_ext against a cached kernel.
+func (a *app) kernelScheds(args []string) int {
+	fs := a.newFlags("ktstr kernel scheds", "[--version V] [--force] [--mirror URI] [--json]")
+	version := fs.String("version", "", "cached kernel to build against (default: the newest)")
+	force := fs.Bool("force", false, "build again even when the schedulers are built")
+	mirror := fs.String("mirror", "", "Debian mirror URI (default: read from the machine's apt sources)")
+	asJSON := fs.Bool("json", false, "print the build as JSON")
+	if ok, code := parseFlags(fs, args); !ok {
+		return code
+	}
+	cache, err := kernel.DefaultCache()
+	if err != nil {
+		return a.fail(err)
+	}
+	var e kernel.Entry
+	if *version != "" {
+		e, err = cache.Lookup(*version)
+	} else {
+		e, err = cache.Newest()
+	}
+	if err != nil {
+		return a.fail(fmt.Errorf("%w (fetch one: go run ./tools/ktstr kernel fetch)", err))
+	}
+	b, err := kernel.BuildSchedExt(a.ctx, kernel.SchedExtOptions{Entry: e, Mirror: *mirror, Progress: a.stderr, Force: *force})
+	if err != nil {
+		return a.fail(err)
+	}
+	if *asJSON {
+		return a.writeJSON(b)
+	}
+	fmt.Fprintf(a.stdout, "kernel:     %s\nsource:     %s\ndir:        %s\nschedulers: %v\n", b.Kernel, b.Source, b.Dir, b.Schedulers)
+	return 0
 }

@@ -10,9 +10,14 @@ import (
 	"os/signal"
 	"syscall"
 	"text/tabwriter"
+
+	"github.com/ktstr-go/ktstr/guest/workload"
 )
 
 func main() {
+	asInit()
+	// "ktstr run" starts its workers as this binary (workload.Start).
+	workload.MaybeRunWorker()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -48,8 +53,16 @@ type command struct {
 // gauntlet, shell) are added here.
 func commands() []command {
 	return []command{
-		{name: "kernel", args: "<subcommand> [arguments]", summary: "fetch, list, clean and resolve test kernels", run: (*app).kernel},
-		{name: "list", args: "[--json]", summary: "list the canned scenarios, work types and topology presets", run: (*app).list},
+		{name: "kernel", args: "<subcommand> [arguments]", summary: "fetch, build, list, clean and resolve test kernels, and build their example schedulers", run: (*app).kernel},
+		{name: "list", args: "[--json] [DIR | DIR/...]...", summary: "list the canned scenarios, work types and topology presets, and the ktstr tests of folders", run: (*app).list},
+		{name: "stats", args: "<subcommand> [arguments]", summary: "compare result files, keep and check baselines", run: (*app).stats},
+		{name: "gauntlet", args: "[--budget DURATION] [--json] [--write-suite FILE] [DIR | DIR/...]...", summary: "list the gauntlet variants of the module's ktstr tests, or pick the ones that cover the most features within a time budget", run: (*app).gauntlet},
+		{name: "shell", args: shellSynopsis, summary: "boot a VM with a topology and a busybox shell (or one command, --exec)", run: (*app).shell},
+		{name: "verifier", args: verifierSynopsis, summary: "load a scheduler in a VM per flag profile and print the verifier's instruction counts per BPF program (A/B with --against)", run: (*app).verifier},
+		{name: "topo", args: "[--json]", summary: "show this machine's CPU topology", run: (*app).topo},
+		{name: "run", args: runSynopsis, summary: "run a canned scenario on this machine (not in a VM) under the running scheduler", run: (*app).runBare},
+		{name: "cleanup", args: "[--dry-run] [--json]", summary: "remove the cgroups of ktstr runs that were killed", run: (*app).cleanup},
+		{name: "completion", args: "bash|zsh|fish", summary: "print a shell completion script", run: (*app).completion},
 		{name: "accel", args: "[--kernel PATH] [--qemu PATH] [--reprobe] [--json]", summary: "show whether VMs run under KVM or TCG here, and why", run: (*app).accel},
 	}
 }

@@ -18,7 +18,8 @@
 //	--slice-us N          time slice in microseconds (default 5000)
 //	--timeout-ms N        sched_ext watchdog timeout (default 0: the
 //	                      kernel's default; at most 30000)
-//	--fault MODE          none, stall, degrade, scattershot or fail-verify
+//	--fault MODE          none, stall, degrade, scattershot, pile, fallback,
+//	                      keeplast or fail-verify
 //	--cgroup-parent PATH  accepted and printed; no other effect
 //	--stats-interval D    print per-CPU counters every D (default 0: never)
 //
@@ -33,7 +34,17 @@
 //	scattershot  every enqueue sends the task to a random other allowed
 //	             CPU with a 1 ms slice (a timer ends it), so tasks migrate
 //	             all the time
+//	pile         every task is queued on the local DSQ of the first CPU it
+//	             may use: everything runs, on one CPU, while the others
+//	             idle (deep local DSQ, runqueue imbalance)
+//	fallback     select_cpu picks a CPU the task may not use, so the
+//	             kernel falls back to one of its own on every such wakeup
+//	keeplast     SCX_OPS_ENQ_LAST is not set: a CPU whose only task ends
+//	             its slice keeps it without asking the scheduler
 //	fail-verify  load a variant of the program that the verifier rejects
+//
+// The last three misbehave in ways only the host monitor sees (runqueue
+// depth and sched_ext's event counters); the workers' own checks pass.
 //
 // A crash on demand needs no flag: writing the value 1 to key 0 of the BPF
 // array map named ktstr_ctl makes the scheduler's next dispatch or tick call

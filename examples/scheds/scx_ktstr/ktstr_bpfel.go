@@ -22,6 +22,8 @@ type ktstrKtstrCpuStats struct {
 	Steals       uint64
 	Scatters     uint64
 	Gated        uint64
+	Piled        uint64
+	Forbidden    uint64
 }
 
 type ktstrKtstrExitInfo struct {

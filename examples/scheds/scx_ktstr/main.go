@@ -53,7 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.Steal, "steal", false, "take work from the busiest other LLC queue (needs --llc)")
 	fs.Uint64Var(&c.SliceUS, "slice-us", 5000, "time slice in microseconds")
 	fs.UintVar(&c.TimeoutMS, "timeout-ms", 0, "sched_ext watchdog timeout in ms (0: kernel default)")
-	fs.StringVar(&c.Fault, "fault", "none", "none, stall, degrade, scattershot or fail-verify")
+	fs.StringVar(&c.Fault, "fault", "none", faultNames)
 	fs.StringVar(&c.CgroupParent, "cgroup-parent", "", "cgroup parent path (accepted and printed only)")
 	fs.DurationVar(&c.StatsInterval, "stats-interval", 0, "print per-CPU counters at this interval (0: never)")
 	if err := fs.Parse(args); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
@@ -26,6 +27,9 @@ const (
 	faultStall       = 1
 	faultDegrade     = 2
 	faultScattershot = 3
+	faultPile        = 4
+	faultFallback    = 5
+	faultKeepLast    = 6
 )
 
 // faultFailVerify loads the object the verifier rejects; it is not a
@@ -37,6 +41,9 @@ var faultModes = map[string]uint32{
 	"stall":         faultStall,
 	"degrade":       faultDegrade,
 	"scattershot":   faultScattershot,
+	"pile":          faultPile,
+	"fallback":      faultFallback,
+	"keeplast":      faultKeepLast,
 	faultFailVerify: faultNone,
 }
 
@@ -48,8 +55,20 @@ const (
 	statsMapName = "ktstr_stats"
 )
 
-// SCX_OPS_ENQ_LAST, the only ops flag the program sets.
+// SCX_OPS_ENQ_LAST, the only ops flag the program sets (the keeplast
+// fault clears it).
 const scxOpsEnqLast = 2
+
+// opsFlags are the struct_ops flags for c.
+func (c config) opsFlags() uint64 {
+	if c.Fault == "keeplast" {
+		return 0
+	}
+	return scxOpsEnqLast
+}
+
+// faultNames lists the --fault values, for messages.
+const faultNames = "none, stall, degrade, scattershot, pile, fallback, keeplast or fail-verify"
 
 // config is the command line.
 type config struct {
@@ -73,7 +92,7 @@ func (c config) validate() error {
 		return fmt.Errorf("--timeout-ms %d is above the kernel's maximum of %d", c.TimeoutMS, maxTimeoutMS)
 	}
 	if _, ok := faultModes[c.Fault]; !ok {
-		return fmt.Errorf("--fault %q: want none, stall, degrade, scattershot or fail-verify", c.Fault)
+		return fmt.Errorf("--fault %q: want %s", c.Fault, faultNames)
 	}
 	if c.StatsInterval < 0 {
 		return errors.New("--stats-interval must not be negative")
@@ -83,7 +102,10 @@ func (c config) validate() error {
 
 // flagsString describes the ops flags and options for the "enabled" line.
 func (c config) flagsString() string {
-	parts := []string{"ENQ_LAST"}
+	var parts []string
+	if c.opsFlags()&scxOpsEnqLast != 0 {
+		parts = append(parts, "ENQ_LAST")
+	}
 	if c.LLC {
 		parts = append(parts, "LLC")
 	}
@@ -98,7 +120,7 @@ func (c config) flagsString() string {
 		timeout = fmt.Sprintf("%dms", c.TimeoutMS)
 	}
 	return fmt.Sprintf("0x%x %s, fault=%s, slice=%dus, timeout=%s",
-		scxOpsEnqLast, strings.Join(parts, "|"), c.Fault, c.SliceUS, timeout)
+		c.opsFlags(), strings.Join(parts, "|"), c.Fault, c.SliceUS, timeout)
 }
 
 // configure writes the options and the topology into the program's
@@ -145,7 +167,10 @@ func configure(spec *ebpf.CollectionSpec, c config, topo llcTopology) error {
 			return fmt.Errorf("setting %s: %w", s.name, err)
 		}
 	}
-	return setOpsField(spec, "timeout_ms", uint32(c.TimeoutMS))
+	if err := setOpsField(spec, "timeout_ms", uint32(c.TimeoutMS)); err != nil {
+		return err
+	}
+	return setOpsField(spec, "flags", c.opsFlags())
 }
 
 // opsField locates a member of the struct_ops map's value.
@@ -170,8 +195,8 @@ func opsField(spec *ebpf.CollectionSpec, name string) ([]byte, btf.Member, error
 	return nil, btf.Member{}, fmt.Errorf("struct %s has no member %s", st.Name, name)
 }
 
-// setOpsField overwrites a u32 member of the struct_ops value.
-func setOpsField(spec *ebpf.CollectionSpec, name string, v uint32) error {
+// setOpsField overwrites a u32 or u64 member of the struct_ops value.
+func setOpsField[T uint32 | uint64](spec *ebpf.CollectionSpec, name string, v T) error {
 	data, m, err := opsField(spec, name)
 	if err != nil {
 		return err
@@ -181,10 +206,16 @@ func setOpsField(spec *ebpf.CollectionSpec, name string, v uint32) error {
 		return err
 	}
 	off := int(m.Offset.Bytes())
-	if size != 4 || off+4 > len(data) {
-		return fmt.Errorf("struct_ops member %s: unexpected layout (size %d, offset %d)", name, size, off)
+	want := int(unsafe.Sizeof(v))
+	if size != want || off+want > len(data) {
+		return fmt.Errorf("struct_ops member %s: unexpected layout (size %d, want %d, offset %d)", name, size, want, off)
 	}
-	binary.LittleEndian.PutUint32(data[off:], v)
+	switch want {
+	case 4:
+		binary.LittleEndian.PutUint32(data[off:], uint32(v))
+	default:
+		binary.LittleEndian.PutUint64(data[off:], uint64(v))
+	}
 	return nil
 }
 
@@ -254,8 +285,8 @@ func statsLine(cpu int, s ktstrKtstrCpuStats) string {
 	if cpu >= 0 {
 		who = fmt.Sprintf("cpu%d", cpu)
 	}
-	return fmt.Sprintf("scx_ktstr: stats %s enqueues=%d dispatches=%d local_inserts=%d borrows=%d steals=%d scatters=%d gated=%d",
-		who, s.Enqueues, s.Dispatches, s.LocalInserts, s.Borrows, s.Steals, s.Scatters, s.Gated)
+	return fmt.Sprintf("scx_ktstr: stats %s enqueues=%d dispatches=%d local_inserts=%d borrows=%d steals=%d scatters=%d gated=%d piled=%d forbidden=%d",
+		who, s.Enqueues, s.Dispatches, s.LocalInserts, s.Borrows, s.Steals, s.Scatters, s.Gated, s.Piled, s.Forbidden)
 }
 
 // sumStats adds up per-CPU counters.
@@ -268,6 +299,8 @@ func sumStats(per []ktstrKtstrCpuStats) ktstrKtstrCpuStats {
 		t.Borrows += s.Borrows
 		t.Steals += s.Steals
 		t.Scatters += s.Scatters
+		t.Piled += s.Piled
+		t.Forbidden += s.Forbidden
 		t.Gated += s.Gated
 	}
 	return t

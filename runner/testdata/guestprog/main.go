@@ -2,7 +2,8 @@
 // Its first argument says how to behave inside the guest: "ok" writes a
 // minimal report, "hang" spins forever, "crash" panics the guest kernel
 // through sysrq, "pvpanic" reports a panic to QEMU through its pvpanic
-// device, "exit3" fails without a report.
+// device, "exit3" fails without a report, "busy" spins two threads for two
+// seconds and then reports.
 package main
 
 import (
@@ -43,5 +44,24 @@ func main() {
 		time.Sleep(time.Minute)
 	case "exit3":
 		os.Exit(3)
+	case "busy":
+		// Two spinning threads for two seconds, then a report.
+		done := make(chan struct{})
+		for range 2 {
+			go func() {
+				x := uint64(1)
+				for start := time.Now(); time.Since(start) < 2*time.Second; {
+					x = x*6364136223846793005 + 1
+				}
+				done <- struct{}{}
+			}()
+		}
+		<-done
+		<-done
+		report := `{"test":"guestprog","workers":[],"sched_ext":{"state":"absent"}}`
+		if err := os.WriteFile(os.Getenv("KTSTR_RESULT"), []byte(report), 0o644); err != nil {
+			fmt.Println("guestprog:", err)
+			os.Exit(1)
+		}
 	}
 }

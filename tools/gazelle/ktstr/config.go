@@ -115,23 +115,25 @@ func (l *ktstrLang) Configure(c *config.Config, rel string, f *rule.File) {
 	}
 }
 
-// mapLoad makes gazelle load ktstr_go_test from bzl in this directory and
+// mapLoad makes gazelle load ktstr_go_test and ktstr_scheduler from bzl in this directory and
 // below. Gazelle's loads are global (Loads/ApparentLoads); a per-directory
 // load is what "# gazelle:map_kind" does, so the directive is expressed as
 // a mapping of the kind onto itself, with the new load. A user's own
 // map_kind of ktstr_go_test to another kind takes precedence.
 func (l *ktstrLang) mapLoad(c *config.Config, bzl string) {
-	if m, ok := c.KindMap[ruleKind]; ok && m.KindName != ruleKind {
-		return
+	for _, kind := range []string{ruleKind, schedKind} {
+		if m, ok := c.KindMap[kind]; ok && m.KindName != kind {
+			continue
+		}
+		if bzl == "" || bzl == l.defaultLoad() {
+			delete(c.KindMap, kind)
+			continue
+		}
+		if c.KindMap == nil {
+			c.KindMap = map[string]config.MappedKind{}
+		}
+		c.KindMap[kind] = config.MappedKind{FromKind: kind, KindName: kind, KindLoad: bzl}
 	}
-	if bzl == "" || bzl == l.defaultLoad() {
-		delete(c.KindMap, ruleKind)
-		return
-	}
-	if c.KindMap == nil {
-		c.KindMap = map[string]config.MappedKind{}
-	}
-	c.KindMap[ruleKind] = config.MappedKind{FromKind: ruleKind, KindName: ruleKind, KindLoad: bzl}
 }
 
 func validLabel(s string) bool {

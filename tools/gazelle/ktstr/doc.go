@@ -22,17 +22,25 @@
 //   - Scheduler, &Var or &pkg.Var of the directory's package (an external
 //     test's package under test), or an inline &ktstr.Scheduler{...}: the
 //     var must be a package-level ktstr.Scheduler literal of the
-//     directory. Its Name, Flags (names in declaration order, and their
-//     Requires) and Sockets/Cores/Threads become scheduler_name,
-//     scheduler_flags, scheduler_requires and scheduler_sockets/_cores/
-//     _threads; its GoPackage becomes scheduler_binary, the go_binary of
-//     that package (found through gazelle's rule index and resolve
-//     directives, else the prefix). A host Path cannot be packaged by
-//     Bazel: the rule gets no scheduler_binary, with a warning. A
+//     directory. It becomes a ktstr_scheduler rule of the package, one
+//     per scheduler, named <Name>_scheduler and placed above the tests
+//     (they read it while loading): Name, Flags (names in declaration
+//     order, and their Requires) and Sockets/Cores/Threads become
+//     scheduler_name, flags, requires and sockets/cores/threads; its
+//     profiles (every valid subset of the flags) are computed here, by
+//     internal/gauntlet, the Go model; its GoPackage becomes binary, the
+//     go_binary of that package (found through gazelle's rule index and
+//     resolve directives, else the prefix), and its Bazel field (a
+//     label) becomes binary as it is. A host Path cannot be packaged by
+//     Bazel: the ktstr_scheduler gets no binary, with a warning. A
 //     scheduler of another package is not supported (warning, no
-//     scheduler attributes); &ktstr.EEVDF is no scheduler.
+//     scheduler); &ktstr.EEVDF is no scheduler. The test gets scheduler =
+//     ":<Name>_scheduler", its effective topology (its own, else the
+//     scheduler's), and, when it narrows the flags (RequiredFlags,
+//     ExcludedFlags), its own profiles; a flag error is reported with
+//     file:line, and loading then fails naming the target.
 //
-// Each rule is named after its test function and also has go_test (the
+// Each ktstr_go_test is named after its test function and also has go_test (the
 // go_test the Go extension generates for the file, so the Go extension
 // must run first) and test.
 //

@@ -13,6 +13,7 @@ import (
 const (
 	languageName = "ktstr"
 	ruleKind     = "ktstr_go_test"
+	schedKind    = "ktstr_scheduler"
 	// moduleName is the Bazel module that provides rulesBzl.
 	moduleName = "ktstr"
 	rulesBzl   = "//rules:defs.bzl"
@@ -21,14 +22,21 @@ const (
 // Attributes of ktstr_go_test that the extension generates (and may
 // therefore replace or delete). Everything else (tags, size, timeout,
 // gauntlet, budget_s, ...) belongs to the user.
+// The scheduler_* attributes are no longer generated (the test names a
+// ktstr_scheduler instead); listed, they are removed from older files.
 var generatedAttrs = []string{
 	"go_test", "test", "kernel",
 	"sockets", "cores", "threads", "memory_mb",
 	"min_sockets", "min_llcs", "min_cpus", "requires_smt",
 	"required_flags", "excluded_flags", "duration_s", "work_types",
+	"scheduler", "profiles",
 	"scheduler_name", "scheduler_flags", "scheduler_requires",
 	"scheduler_sockets", "scheduler_cores", "scheduler_threads",
 }
+
+// Attributes of ktstr_scheduler that the extension generates; binary is
+// set when imports are resolved.
+var generatedSchedAttrs = []string{"scheduler_name", "flags", "requires", "profiles", "sockets", "cores", "threads"}
 
 // ktstrLang is the ktstr extension. One instance serves a gazelle run.
 type ktstrLang struct {
@@ -67,13 +75,24 @@ func (*ktstrLang) Kinds() map[string]rule.KindInfo {
 	for _, a := range generatedAttrs {
 		mergeable[a] = true
 	}
+	schedMergeable := map[string]bool{}
+	for _, a := range generatedSchedAttrs {
+		schedMergeable[a] = true
+	}
 	return map[string]rule.KindInfo{
 		ruleKind: {
 			MatchAttrs:      []string{"test"},
 			NonEmptyAttrs:   map[string]bool{"go_test": true, "test": true},
 			SubstituteAttrs: map[string]bool{"go_test": true},
 			MergeableAttrs:  mergeable,
-			ResolveAttrs:    map[string]bool{"scheduler_binary": true},
+			// No longer set (the ktstr_scheduler has the binary): a
+			// resolve attribute, so that older files lose it.
+			ResolveAttrs: map[string]bool{"scheduler_binary": true},
+		},
+		schedKind: {
+			NonEmptyAttrs:  map[string]bool{"scheduler_name": true},
+			MergeableAttrs: schedMergeable,
+			ResolveAttrs:   map[string]bool{"binary": true},
 		},
 	}
 }
@@ -89,7 +108,7 @@ func (l *ktstrLang) defaultLoad() string {
 
 // Loads is for gazelle versions without ApparentLoads.
 func (l *ktstrLang) Loads() []rule.LoadInfo {
-	return []rule.LoadInfo{{Name: l.defaultLoad(), Symbols: []string{ruleKind}}}
+	return []rule.LoadInfo{{Name: l.defaultLoad(), Symbols: []string{ruleKind, schedKind}}}
 }
 
 // ApparentLoads loads ktstr_go_test from the ktstr module under the name

@@ -11,8 +11,8 @@ import (
 	"github.com/bazelbuild/bazel-gazelle/rule"
 )
 
-// Resolve sets scheduler_binary: the go_binary of the scheduler's
-// GoPackage.
+// Resolve sets a ktstr_scheduler's binary: the go_binary of the
+// scheduler's GoPackage.
 func (l *ktstrLang) Resolve(c *config.Config, ix *resolve.RuleIndex, rc *repo.RemoteCache, r *rule.Rule, imports interface{}, from label.Label) {
 	imp, ok := imports.(*schedImport)
 	if !ok || imp == nil {
@@ -20,10 +20,10 @@ func (l *ktstrLang) Resolve(c *config.Config, ix *resolve.RuleIndex, rc *repo.Re
 	}
 	bin, ok := l.binaryOf(c, ix, imp.goPackage)
 	if !ok {
-		log.Printf("%s: cannot resolve the scheduler's GoPackage %q to a Bazel package (add # gazelle:resolve go %s <label of its go_library>); the target gets no scheduler_binary", imp.where, imp.goPackage, imp.goPackage)
+		log.Printf("%s: cannot resolve the scheduler's GoPackage %q to a Bazel package (add # gazelle:resolve go %s <label of its go_library>); its ktstr_scheduler gets no binary", imp.where, imp.goPackage, imp.goPackage)
 		return
 	}
-	r.SetAttr("scheduler_binary", bin.Rel(from.Repo, from.Pkg).String())
+	r.SetAttr("binary", bin.Rel(from.Repo, from.Pkg).String())
 }
 
 // binaryOf is the label of the go_binary of Go command package imp: the

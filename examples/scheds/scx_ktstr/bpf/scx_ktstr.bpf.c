@@ -24,6 +24,19 @@
  *  3 scattershot: every enqueue inserts the task into the local DSQ of a
  *                 random allowed CPU (never the one it is on) with a 1 ms
  *                 slice, which the CPU's timer enforces.
+ *  4 pile:        every enqueue inserts the task into the local DSQ of the
+ *                 first CPU it may use: tasks pile up on one CPU while the
+ *                 others idle. Every task still runs (no stall, no
+ *                 starvation); the local DSQ depth and the runqueue
+ *                 imbalance show it.
+ *  5 fallback:    select_cpu returns a CPU the task may not use, when there
+ *                 is one, so the kernel falls back to a CPU of its own
+ *                 choice on every such wakeup (SCX_EV_SELECT_CPU_FALLBACK).
+ *  6 keeplast:    the ops do not set SCX_OPS_ENQ_LAST (user space clears
+ *                 it): a CPU with a single task whose slice ends keeps
+ *                 running it without asking the scheduler
+ *                 (SCX_EV_DISPATCH_KEEP_LAST); the tick ends every slice, so
+ *                 that this happens once a tick.
  *
  * Writing 1 to key 0 of the ktstr_ctl map makes the next dispatch or tick
  * call scx_bpf_error("host-triggered crash via ktstr_ctl").
@@ -50,6 +63,9 @@ enum ktstr_fault {
 	KTSTR_FAULT_STALL = 1,
 	KTSTR_FAULT_DEGRADE = 2,
 	KTSTR_FAULT_SCATTERSHOT = 3,
+	KTSTR_FAULT_PILE = 4,
+	KTSTR_FAULT_FALLBACK = 5,
+	KTSTR_FAULT_KEEPLAST = 6,
 };
 
 #define KTSTR_DEGRADE_RUN_NS (2ULL * 1000 * 1000)     /* 2 ms ... */
@@ -90,6 +106,8 @@ struct ktstr_cpu_stats {
 	__u64 steals;	     /* moves from the busiest other LLC (steal) */
 	__u64 scatters;	     /* scattershot inserts to a random CPU */
 	__u64 gated;	     /* degrade: dispatches refused by the gate */
+	__u64 piled;	     /* pile: inserts into the first allowed CPU */
+	__u64 forbidden;     /* fallback: forbidden CPUs select_cpu chose */
 };
 
 struct {
@@ -337,6 +355,38 @@ static __always_inline _Bool scatter(struct task_struct *p, __u64 enq_flags)
 	return 0;
 }
 
+/* ---- pile and fallback ------------------------------------------------------ */
+
+/* Insert @p into the local DSQ of the first CPU it may use. */
+static __always_inline void pile(struct task_struct *p, __u64 enq_flags)
+{
+	__u32 i;
+
+	for (i = 0; i < KTSTR_MAX_CPUS && i < nr_cpus; i++) {
+		if (!bpf_cpumask_test_cpu(i, p->cpus_ptr))
+			continue;
+		insert(p, SCX_DSQ_LOCAL_ON | i, slice_ns, enq_flags);
+		scx_bpf_kick_cpu(i, SCX_KICK_IDLE);
+		STAT_INC(piled);
+		return;
+	}
+	insert(p, KTSTR_SHARED_DSQ, slice_ns, enq_flags);
+}
+
+/* A CPU @p may not use, or @prev_cpu when it may use them all. */
+static __always_inline __s32 forbidden_cpu(struct task_struct *p, __s32 prev_cpu)
+{
+	__u32 i;
+
+	for (i = 0; i < KTSTR_MAX_CPUS && i < nr_cpus; i++) {
+		if (!bpf_cpumask_test_cpu(i, p->cpus_ptr)) {
+			STAT_INC(forbidden);
+			return i;
+		}
+	}
+	return prev_cpu;
+}
+
 /* ---- sched_ext_ops ---------------------------------------------------------- */
 
 SEC("struct_ops/ktstr_select_cpu")
@@ -348,8 +398,10 @@ __s32 ktstr_select_cpu(unsigned long long *ctx)
 	_Bool is_idle = 0;
 	__s32 cpu;
 
-	/* Faults keep every placement decision in enqueue. */
-	if (fault != KTSTR_FAULT_NONE)
+	if (fault == KTSTR_FAULT_FALLBACK)
+		return forbidden_cpu(p, prev_cpu);
+	/* Other faults keep every placement decision in enqueue. */
+	if (fault != KTSTR_FAULT_NONE && fault != KTSTR_FAULT_KEEPLAST)
 		return prev_cpu;
 	if (!bpf_ksym_exists(scx_bpf_select_cpu_dfl))
 		return prev_cpu;
@@ -384,6 +436,9 @@ int ktstr_enqueue(unsigned long long *ctx)
 		if (!scatter(p, enq_flags))
 			insert(p, KTSTR_SHARED_DSQ, KTSTR_SCATTER_SLICE_NS,
 			       enq_flags);
+		return 0;
+	case KTSTR_FAULT_PILE:
+		pile(p, enq_flags);
 		return 0;
 	}
 
@@ -495,6 +550,14 @@ int ktstr_tick(unsigned long long *ctx)
 
 	check_ctl();
 
+	/*
+	 * keeplast: end the slice at every tick (the kernel refills a kept
+	 * task's slice with its 20 ms default), so that the CPU comes back to
+	 * the scheduler, finds nothing and keeps its task, once a tick.
+	 */
+	if (fault == KTSTR_FAULT_KEEPLAST)
+		p->scx.slice = 0;
+
 	/* degrade: should the run-window timer be late, end the slice here. */
 	if (fault == KTSTR_FAULT_DEGRADE) {
 		slot = cpu_slot(bpf_get_smp_processor_id());
@@ -578,6 +641,9 @@ struct sched_ext_ops ktstr_ops = {
 	.init = (void *)ktstr_init,
 	.exit = (void *)ktstr_exit,
 	.flags = SCX_OPS_ENQ_LAST,
-	/* timeout_ms is written into this map by user space before load. */
+	/*
+	 * timeout_ms is written into this map by user space before load, and
+	 * flags cleared for the keeplast fault.
+	 */
 	.name = "ktstr",
 };

@@ -58,3 +58,8 @@ func TestElsewhere(t *testing.T) {
 func TestVendor(t *testing.T) {
 	ktstr.Run(t, ktstr.Spec{Scheduler: &VendorSched})
 }
+
+// TestKernelSched: the Bazel field becomes scheduler_binary.
+func TestKernelSched(t *testing.T) {
+	ktstr.Run(t, ktstr.Spec{Scheduler: &KernelSched})
+}

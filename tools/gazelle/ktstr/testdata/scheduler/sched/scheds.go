@@ -34,3 +34,7 @@ var ElsewhereSched = ktstr.Scheduler{Name: "elsewhere", GoPackage: "example.com/
 
 // VendorSched is found through a resolve directive.
 var VendorSched = ktstr.Scheduler{Name: "vendor", GoPackage: "example.com/vendor/scx_vendor"}
+
+// KernelSched is a binary built outside Bazel: a host Path for go test,
+// and its Bazel label for the rule.
+var KernelSched = ktstr.Scheduler{Name: "scx_simple", Ops: "simple", Path: "/opt/scx_simple", Bazel: "@ktstr_kernel//:scx_simple"}

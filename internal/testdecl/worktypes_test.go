@@ -1,4 +1,4 @@
-package ktstr
+package testdecl
 
 import (
 	"slices"

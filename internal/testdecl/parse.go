@@ -1,4 +1,4 @@
-package ktstr
+package testdecl
 
 import (
 	"fmt"
@@ -73,11 +73,15 @@ type schedDecl struct {
 	name      string
 	goPackage string
 	path      string
-	builtin   bool
+	// bazel is the Bazel field: the binary's label.
+	bazel   string
+	builtin bool
 	// flags are the flag names in declaration order and requires the
 	// non-empty requirements; both are nil when unknown.
 	flags    []string
 	requires map[string][]string
+	// flagArgs are each flag's command-line arguments (nil when unknown).
+	flagArgs map[string][]string
 	ints     map[string]int64
 }
 
@@ -608,7 +612,7 @@ func (a *pkgAnalysis) schedulerRef(f *goFile, e ast.Expr, test string) *schedDec
 			if name == "EEVDF" && addr {
 				return nil
 			}
-			a.warnf(f, e.Pos(), "%s: scheduler %s is declared in package %s, not in this directory; unsupported, the target gets no scheduler attributes", test, name, ktstrImportPath)
+			a.warnf(f, e.Pos(), "%s: scheduler %s is declared in package %s, not in this directory; unsupported, the target gets no scheduler", test, name, ktstrImportPath)
 			return nil
 		}
 	case *ast.SelectorExpr:
@@ -623,12 +627,12 @@ func (a *pkgAnalysis) schedulerRef(f *goFile, e ast.Expr, test string) *schedDec
 		case p != "" && p == a.importPath:
 			pkg, name = a.libPkg, x.Sel.Name
 		case p != "":
-			a.warnf(f, e.Pos(), "%s: scheduler %s.%s is declared in package %s, not in this directory; unsupported, the target gets no scheduler attributes", test, id.Name, x.Sel.Name, p)
+			a.warnf(f, e.Pos(), "%s: scheduler %s.%s is declared in package %s, not in this directory; unsupported, the target gets no scheduler", test, id.Name, x.Sel.Name, p)
 			return nil
 		}
 	}
 	if name == "" {
-		a.warnf(f, e.Pos(), "%s: ktstr.Spec field Scheduler is not &Var, &pkg.Var or &ktstr.Scheduler{...}; the target gets no scheduler attributes", test)
+		a.warnf(f, e.Pos(), "%s: ktstr.Spec field Scheduler is not &Var, &pkg.Var or &ktstr.Scheduler{...}; the target gets no scheduler", test)
 		return nil
 	}
 	key := pkg + "." + name
@@ -639,9 +643,9 @@ func (a *pkgAnalysis) schedulerRef(f *goFile, e ast.Expr, test string) *schedDec
 	var s *schedDecl
 	switch {
 	case !ok:
-		a.warnf(f, e.Pos(), "%s: scheduler %s is not a package-level var of this directory; the target gets no scheduler attributes", test, name)
+		a.warnf(f, e.Pos(), "%s: scheduler %s is not a package-level var of this directory; the target gets no scheduler", test, name)
 	case vd.value == nil:
-		a.warnf(vd.file, vd.file.ast.Package, "scheduler %s has no literal value; tests get no scheduler attributes", name)
+		a.warnf(vd.file, vd.file.ast.Package, "scheduler %s has no literal value; tests get no scheduler", name)
 	default:
 		// &X needs X = ktstr.Scheduler{...}; X needs X = &ktstr.Scheduler{...}.
 		v := ast.Unparen(vd.value)
@@ -655,7 +659,7 @@ func (a *pkgAnalysis) schedulerRef(f *goFile, e ast.Expr, test string) *schedDec
 		}
 		lit, ok := v.(*ast.CompositeLit)
 		if !ok || !vd.file.ktstrRef(lit.Type, "Scheduler") {
-			a.warnf(vd.file, vd.value.Pos(), "scheduler %s is not a ktstr.Scheduler literal; tests get no scheduler attributes", name)
+			a.warnf(vd.file, vd.value.Pos(), "scheduler %s is not a ktstr.Scheduler literal; tests get no scheduler", name)
 			break
 		}
 		s = a.schedLiteral(vd.file, lit, name)
@@ -666,11 +670,17 @@ func (a *pkgAnalysis) schedulerRef(f *goFile, e ast.Expr, test string) *schedDec
 
 // schedLiteral reads a ktstr.Scheduler literal; ref names it in messages.
 func (a *pkgAnalysis) schedLiteral(f *goFile, lit *ast.CompositeLit, ref string) *schedDecl {
-	s := &schedDecl{ref: ref, ints: map[string]int64{}, flags: []string{}, requires: map[string][]string{}}
+	s := &schedDecl{ref: ref, ints: map[string]int64{}, flags: []string{}, requires: map[string][]string{}, flagArgs: map[string][]string{}}
+	var pathPos token.Pos
+	defer func() {
+		if s != nil && s.path != "" && s.bazel == "" {
+			a.warnf(f, pathPos, "%s: ktstr.Scheduler field Path is a host binary, which Bazel cannot package; its ktstr_scheduler gets no binary (give its Bazel label in the Bazel field)", ref)
+		}
+	}()
 	for _, e := range lit.Elts {
 		kv, ok := e.(*ast.KeyValueExpr)
 		if !ok {
-			a.warnf(f, e.Pos(), "%s: unkeyed ktstr.Scheduler literal; tests get no scheduler attributes", ref)
+			a.warnf(f, e.Pos(), "%s: unkeyed ktstr.Scheduler literal; tests get no scheduler", ref)
 			return nil
 		}
 		key, ok := kv.Key.(*ast.Ident)
@@ -697,18 +707,24 @@ func (a *pkgAnalysis) schedLiteral(f *goFile, lit *ast.CompositeLit, ref string)
 			if v, ok := a.stringConst(f, kv.Value); ok {
 				s.name = v
 			} else {
-				skipped("scheduler_name and scheduler_binary are left unset")
+				skipped("the target gets no scheduler")
 			}
 		case "GoPackage":
 			if v, ok := a.stringConst(f, kv.Value); ok {
 				s.goPackage = v
 			} else {
-				skipped("no scheduler_binary")
+				skipped("its ktstr_scheduler gets no binary")
 			}
 		case "Path":
 			if v, ok := a.stringConst(f, kv.Value); !ok || v != "" {
-				a.warnf(f, kv.Value.Pos(), "%s: ktstr.Scheduler field Path is a host binary, which Bazel cannot package; tests get no scheduler_binary", ref)
 				s.path = "host"
+				pathPos = kv.Value.Pos()
+			}
+		case "Bazel":
+			if v, ok := a.stringConst(f, kv.Value); ok {
+				s.bazel = v
+			} else {
+				skipped("its ktstr_scheduler gets no binary")
 			}
 		case "Builtin":
 			if id, ok := kv.Value.(*ast.Ident); !ok || id.Name != "nil" {
@@ -717,7 +733,7 @@ func (a *pkgAnalysis) schedLiteral(f *goFile, lit *ast.CompositeLit, ref string)
 		case "Flags":
 			if !a.flags(f, kv.Value, s) {
 				skipped("scheduler_flags and scheduler_requires are left unset")
-				s.flags, s.requires = nil, nil
+				s.flags, s.requires, s.flagArgs = nil, nil, nil
 			}
 		}
 	}
@@ -739,7 +755,7 @@ func (a *pkgAnalysis) flags(f *goFile, e ast.Expr, s *schedDecl) bool {
 			return false
 		}
 		var name string
-		var requires []string
+		var requires, args []string
 		for _, el := range fl.Elts {
 			kv, ok := el.(*ast.KeyValueExpr)
 			if !ok {
@@ -757,9 +773,13 @@ func (a *pkgAnalysis) flags(f *goFile, e ast.Expr, s *schedDecl) bool {
 				if requires, ok = a.stringList(f, kv.Value); !ok {
 					return false
 				}
+			case key.Name == "Args":
+				// Not needed for targets: unknown arguments are left out.
+				args, _ = a.stringList(f, kv.Value)
 			}
 		}
 		s.flags = append(s.flags, name)
+		s.flagArgs[name] = args
 		if len(requires) > 0 {
 			s.requires[name] = requires
 		}
