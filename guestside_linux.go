@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ktstr-go/ktstr/guest"
 	"github.com/ktstr-go/ktstr/guest/cgroup"
 	"github.com/ktstr-go/ktstr/guest/scenario"
@@ -28,7 +26,7 @@ func runGuest(t *testing.T, spec Spec, body func(*Ctx) Verdict) {
 	if want := os.Getenv(wire.EnvTest); want != t.Name() {
 		t.Skipf("ktstr: this VM runs %s", want)
 	}
-	rep := wire.TestReport{Test: t.Name(), StartUptimeMs: uptimeMs()}
+	rep := wire.TestReport{Test: t.Name(), StartUptimeMs: guest.UptimeMs()}
 	var mu sync.Mutex
 	start := time.Now()
 	phase := func(name string) {
@@ -163,13 +161,4 @@ func sampleSchedExt() wire.SchedExtSample {
 		s.State = "absent"
 	}
 	return s
-}
-
-// uptimeMs is CLOCK_MONOTONIC in milliseconds: time since boot.
-func uptimeMs() float64 {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
-		return 0
-	}
-	return float64(ts.Nano()) / 1e6
 }

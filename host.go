@@ -98,7 +98,9 @@ func runHost(t *testing.T, spec Spec, p Profile) *Result {
 	res := &Result{Test: t.Name(), Spec: spec, Scheduler: spec.Scheduler.name(), Profile: p.Name(), OutputDir: outputDir(t)}
 	start := time.Now()
 	res.setErr(hostRun(t, spec, p, res, runOptions{}))
-	res.ElapsedS = time.Since(start).Seconds()
+	end := time.Now()
+	res.ElapsedS = end.Sub(start).Seconds()
+	res.figures(start, end)
 	if err := writeResult(res); err != nil {
 		t.Errorf("ktstr: %v", err)
 	}
@@ -129,7 +131,11 @@ func autoRepro(t *testing.T, spec Spec, p Profile, first *Result) {
 			opts.Probes.CrashPath = probes.CrashPath(first.Sched.Dump, 8)
 		}
 	}
+	start := time.Now()
 	rep.setErr(hostRun(t, spec, p, rep, opts))
+	end := time.Now()
+	rep.ElapsedS = end.Sub(start).Seconds()
+	rep.figures(start, end)
 	writeResult(rep)
 	first.Repro = rep
 	if rep.Err == nil {
@@ -276,6 +282,7 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, opts runOptions) e
 		fmt.Fprintf(os.Stderr, "ktstr: %s: remote platform: %s\n", t.Name(), p)
 	}
 	out, runErr := hostrun.Run(context.Background(), job)
+	res.boot = out.Boot
 	res.Kernel, res.KernelVersion = out.Kernel.Path, out.Kernel.Version
 	if b := out.Boot; b != nil {
 		res.Accel, res.Emulated, res.AccelWhy = b.Accel, b.Emulated, b.AccelWhy

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/ktstr-go/ktstr/guest/wire"
 	"github.com/ktstr-go/ktstr/guest/workload"
+	"github.com/ktstr-go/ktstr/runner"
 	"github.com/ktstr-go/ktstr/runner/monitor"
 	"github.com/ktstr-go/ktstr/topology"
 	"github.com/ktstr-go/ktstr/verify"
@@ -113,6 +115,38 @@ type Result struct {
 	// OutputDir holds console.log, qmp.log and result.json.
 	OutputDir string  `json:"output_dir"`
 	ElapsedS  float64 `json:"elapsed_s"`
+	// Breakdown is where ElapsedS went, phase by phase: the host's set-up
+	// until QEMU started, the phases of runner.Outcome.Breakdown until
+	// QEMU exited, and the host's verdict (docs/results.md).
+	Breakdown []runner.PhaseTime `json:"breakdown,omitempty"`
+	// QEMUMaxRSSMB is the VM's peak memory on the host: QEMU's peak
+	// resident set (the guest RAM it touched and QEMU's own).
+	QEMUMaxRSSMB float64 `json:"qemu_max_rss_mb,omitempty"`
+	// boot is the VM's outcome, when one ran.
+	boot *runner.Outcome
+}
+
+// Phase names of Result.Breakdown besides runner's.
+const (
+	PhaseHostSetup   = "host setup"
+	PhaseHostVerdict = "host verdict"
+)
+
+// figures fills Breakdown (for a run that started at start and ended at
+// end) and QEMUMaxRSSMB from the VM's outcome.
+func (r *Result) figures(start, end time.Time) {
+	r.Breakdown = nil
+	b := r.boot
+	if b == nil || b.Timing.Start.IsZero() {
+		return
+	}
+	r.QEMUMaxRSSMB = float64(b.QEMUMaxRSSKB) / 1024
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	r.Breakdown = append(r.Breakdown, runner.PhaseTime{Name: PhaseHostSetup, Ms: ms(b.Timing.Start.Sub(start))})
+	r.Breakdown = append(r.Breakdown, b.Breakdown()...)
+	if b.Timing.Exit > 0 {
+		r.Breakdown = append(r.Breakdown, runner.PhaseTime{Name: PhaseHostVerdict, Ms: ms(end.Sub(b.Timing.Start.Add(b.Timing.Exit)))})
+	}
 }
 
 // Passed reports whether the run and every check passed.

@@ -33,6 +33,7 @@ const outputTailBytes = 16 << 10
 
 // Main is PID 1. It does not return: it powers the machine off.
 func Main() {
+	initUptime := UptimeMs()
 	console := openConsole()
 	logf := func(format string, a ...any) { fmt.Fprintf(console, "ktstr-init: "+format+"\n", a...) }
 	var ch *channel
@@ -65,6 +66,7 @@ func Main() {
 	defer ch.close()
 
 	hello := collectHello()
+	hello.InitUptimeMs = initUptime
 	ch.send(wire.Message{Kind: wire.KindHello, Hello: &hello})
 	logf("up at %.2fs: kernel %s, %d CPUs, sched_ext %q", hello.UptimeAtInit, hello.Kernel, hello.View.CPUs, hello.SchedExtState)
 
@@ -188,6 +190,7 @@ func openChannel() (*channel, error) {
 }
 
 func (c *channel) send(m wire.Message) {
+	m.UptimeMs = UptimeMs()
 	b, err := json.Marshal(m)
 	if err != nil {
 		b, _ = json.Marshal(wire.Message{Kind: m.Kind, Errors: []string{"encoding message: " + err.Error()}})
@@ -284,6 +287,7 @@ func runTest(req wire.Request, console io.Writer, logf func(string, ...any), abo
 	cmd.Stderr = cmd.Stdout
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	start := time.Now()
+	res.ExecUptimeMs = UptimeMs()
 	logf("running %s %s", wire.TestBinaryPath, strings.Join(req.Args, " "))
 	if err := cmd.Start(); err != nil {
 		res.ExitCode = -1
@@ -310,6 +314,7 @@ func runTest(req wire.Request, console io.Writer, logf func(string, ...any), abo
 		err = <-done
 	}
 	res.Duration = wire.Duration(time.Since(start))
+	res.ExitUptimeMs = UptimeMs()
 	res.ExitCode = cmd.ProcessState.ExitCode()
 	if err != nil && res.ExitCode == 0 {
 		res.ExitCode = -1
@@ -326,6 +331,28 @@ func runTest(req wire.Request, console io.Writer, logf func(string, ...any), abo
 	// Workers are in their own cgroups; make sure none outlives the test.
 	unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
 	return res
+}
+
+// IsInit reports whether this process is PID 1 of a ktstr guest (one
+// whose initramfs holds a request), not, say, a container's entry point.
+// A binary that ktstr puts into the initramfs as /init (the ktstr
+// command, a test binary) calls [Main] then.
+func IsInit() bool {
+	if os.Getpid() != 1 {
+		return false
+	}
+	_, err := os.Stat(wire.RequestPath)
+	return err == nil
+}
+
+// UptimeMs is the guest's CLOCK_MONOTONIC in milliseconds: the clock
+// of the guest's timestamps on the result channel and in reports.
+func UptimeMs() float64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		return 0
+	}
+	return float64(ts.Nano()) / 1e6
 }
 
 func powerOff(logf func(string, ...any)) {

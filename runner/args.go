@@ -22,6 +22,9 @@ type Plan struct {
 	// NoShutdown keeps QEMU after the guest powers off (-no-shutdown), so
 	// that the SHUTDOWN event and the result channel can be read first.
 	NoShutdown bool
+	// Bare boots as QEMU alone would: the guest runs at once (no -S) and
+	// there is no QMP monitor (see [BareBoot]).
+	Bare bool
 	// MemBackends replace the memory-backend-ram objects of the named
 	// node ids (shared guest RAM for the monitor), and add
 	// [MonitorKernelArgs] to the command line.
@@ -42,7 +45,10 @@ func KernelCmdline(extra []string) string {
 // (panic=-1) cannot boot again; the pvpanic device lets a kernel with its
 // driver report a panic as a QMP event.
 func QEMUArgs(cfg Config, plan Plan) []string {
-	args := []string{"-S", "-nodefaults", "-no-user-config", "-nographic", "-no-reboot"}
+	args := []string{"-nodefaults", "-no-user-config", "-nographic", "-no-reboot"}
+	if !plan.Bare {
+		args = append([]string{"-S"}, args...)
+	}
 	if plan.NoShutdown {
 		args = append(args, "-no-shutdown")
 	}
@@ -72,10 +78,10 @@ func QEMUArgs(cfg Config, plan Plan) []string {
 	} else {
 		args = append(args, "-serial", "stdio")
 	}
-	args = append(args,
-		"-device", "pvpanic",
-		"-qmp", "unix:"+plan.QMPSocket+",server=on,wait=off",
-	)
+	args = append(args, "-device", "pvpanic")
+	if plan.QMPSocket != "" {
+		args = append(args, "-qmp", "unix:"+plan.QMPSocket+",server=on,wait=off")
+	}
 	if plan.ResultSocket != "" {
 		args = append(args,
 			"-chardev", "socket,id=ktstrres,path="+plan.ResultSocket,

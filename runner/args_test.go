@@ -129,3 +129,21 @@ func TestFailureKindGuestCaused(t *testing.T) {
 		}
 	}
 }
+
+// TestQEMUArgsBare: a bare boot (BareBoot) runs at once and has no QMP
+// monitor, but boots the same machine as a harness run.
+func TestQEMUArgsBare(t *testing.T) {
+	cfg := Config{Kernel: "/k/vmlinux", Topology: topology.Topology{Sockets: 1, Cores: 2, Threads: 1, MemoryMB: 256}}
+	bare := QEMUArgs(cfg, Plan{Accel: AccelTCG, TCG: TCGSingle, Initrd: "/b/bare.cpio", Bare: true})
+	full := QEMUArgs(cfg, Plan{Accel: AccelTCG, TCG: TCGSingle, Initrd: "/b/bare.cpio", QMPSocket: "/s/qmp"})
+	for _, absent := range []string{"-S", "-qmp", "-no-shutdown", "-chardev"} {
+		if slices.Contains(bare, absent) {
+			t.Errorf("bare args have %q: %q", absent, bare)
+		}
+	}
+	for _, want := range [][]string{{"-accel", "tcg,thread=single"}, {"-machine", "pc"}, {"-initrd", "/b/bare.cpio"}, {"-append", argAfter(full, "-append")}, cfg.Topology.QEMUArgs()} {
+		if !containsRun(bare, want) {
+			t.Errorf("bare args lack %q, which a harness run has:\n%q", want, bare)
+		}
+	}
+}

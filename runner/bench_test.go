@@ -3,11 +3,11 @@ package runner_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,13 +16,29 @@ import (
 	"github.com/ktstr-go/ktstr/topology"
 )
 
-// BenchmarkBootVsTest prints, from one run on one machine, the time of a
-// bare boot of the kernel to power-off (an init that powers off at once)
-// and the time of the simplest ktstr test end to end (TestSteady of the
-// examples: initramfs, boot, 2 s of workers, verdict), and their ratio.
+// overheadTopologies are the topologies BenchmarkOverhead measures: a
+// 2-CPU and an 8-CPU guest ($KTSTR_BENCH_TOPOLOGIES, comma-separated,
+// replaces them).
+var overheadTopologies = []string{"1s2c1t", "2s4c1t"}
+
+// BenchmarkOverhead measures, per topology and in one run, what the
+// harness costs beyond a bare boot: a bare boot of the kernel to
+// power-off (QEMU alone, an init that powers off at once; runner.BareBoot)
+// against the simplest ktstr test end to end (TestSteady of the examples
+// on that topology, its test binary started and ended as go test would:
+// host set-up, boot, the guest's set-up, 2 s of workers, the report,
+// power-off, the verdict). It prints where the test's time went, phase by
+// phase (result.json's breakdown, the mean of the runs), and
 //
-//	go test ./runner -run '^$' -bench BootVsTest -benchtime 3x
-func BenchmarkBootVsTest(b *testing.B) {
+//	overhead ratio R (TOPOLOGY)
+//
+// where R is (end to end - the scenario's declared duration) / bare boot.
+// One untimed run first fills what a second go test finds ready (the
+// test binary's initramfs in the cache, the accelerator verdict, the
+// page cache).
+//
+//	go test ./runner -run '^$' -bench Overhead -benchtime 3x
+func BenchmarkOverhead(b *testing.B) {
 	k, err := kernel.Resolve(kernel.ResolveOptions{})
 	if err != nil {
 		b.Fatal(err)
@@ -41,35 +57,98 @@ func BenchmarkBootVsTest(b *testing.B) {
 	if err := runner.WriteInitramfs(bare, []runner.File{{Path: "/init", Source: filepath.Join(dir, "poweroff"), Mode: 0o755}}, true); err != nil {
 		b.Fatal(err)
 	}
-	topo := topology.Topology{Sockets: 1, Cores: 2, Threads: 1}
-
-	var bareTotal, testTotal time.Duration
-	b.ResetTimer()
-	for range b.N {
-		start := time.Now()
-		out, err := runner.Boot(context.Background(), runner.Config{Kernel: k.Path, Initramfs: []string{bare}, Topology: topo, Timeout: time.Minute})
-		var be *runner.BootError
-		if !errors.As(err, &be) || be.Kind != runner.FailNoResult || out.ShutdownReason != "guest-shutdown" {
-			b.Fatalf("bare boot: want a clean power-off without results, got %v", err)
-		}
-		bareTotal += time.Since(start)
-
-		start = time.Now()
-		cmd := exec.Command(filepath.Join(dir, "examples.test"), "-test.run", "^TestSteady$")
-		cmd.Dir = "../examples"
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("TestSteady: %v\n%s", err, out)
-		}
-		testTotal += time.Since(start)
+	topos := overheadTopologies
+	if v := os.Getenv("KTSTR_BENCH_TOPOLOGIES"); v != "" {
+		topos = strings.Split(v, ",")
 	}
-	b.StopTimer()
-	bareS := bareTotal.Seconds() / float64(b.N)
-	testS := testTotal.Seconds() / float64(b.N)
-	b.ReportMetric(bareS, "bare-boot-s")
-	b.ReportMetric(testS, "ktstr-test-s")
-	b.ReportMetric(testS/bareS, "ratio")
-	fmt.Printf("kernel %s, %s: bare boot to power-off %.2fs, TestSteady end to end %.2fs, ratio %.2f (n=%d)\n",
-		k.Path, topo, bareS, testS, testS/bareS, b.N)
+	const test, declared = "TestSteady", 2.0 // TestSteady's DurationS
+	type result struct {
+		ElapsedS  float64 `json:"elapsed_s"`
+		Accel     string  `json:"accel"`
+		Breakdown []struct {
+			Name string  `json:"name"`
+			Ms   float64 `json:"ms"`
+		} `json:"breakdown"`
+	}
+	runTest := func(topo, out string) (time.Duration, result) {
+		cmd := exec.Command(filepath.Join(dir, "examples.test"), "-test.run", "^"+test+"$")
+		cmd.Dir = "../examples"
+		cmd.Env = append(os.Environ(), "KTSTR_TOPOLOGY="+topo, "KTSTR_OUTPUT_DIR="+out)
+		start := time.Now()
+		o, err := cmd.CombinedOutput()
+		took := time.Since(start)
+		if err != nil {
+			b.Fatalf("%s on %s: %v\n%s", test, topo, err, o)
+		}
+		var r result
+		data, err := os.ReadFile(filepath.Join(out, test, "result.json"))
+		if err == nil {
+			err = json.Unmarshal(data, &r)
+		}
+		if err != nil || len(r.Breakdown) == 0 {
+			b.Fatalf("%s on %s: no breakdown in result.json (%v)", test, topo, err)
+		}
+		return took, r
+	}
+	// Go runs each sub-benchmark with b.N = 1 before the -benchtime
+	// count: the figures of the last run of each topology are kept.
+	summary := map[string]string{}
+	warm := map[string]bool{}
+	for _, ts := range topos {
+		topo, err := topology.Parse(ts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		topo.MemoryMB = topology.GauntletMemoryMB(topo, 0) // as KTSTR_TOPOLOGY gives the test
+		b.Run(ts, func(b *testing.B) {
+			if !warm[ts] {
+				runTest(ts, filepath.Join(dir, ts+"-warm"))
+				warm[ts] = true
+			}
+			var bareTotal, testTotal time.Duration
+			var outside float64
+			var names []string
+			phases := map[string]float64{}
+			accel := ""
+			b.ResetTimer()
+			for i := range b.N {
+				d, err := runner.BareBoot(context.Background(), runner.Config{Kernel: k.Path, Initramfs: []string{bare}, Topology: topo})
+				if err != nil {
+					b.Fatal(err)
+				}
+				bareTotal += d
+				d, r := runTest(ts, filepath.Join(dir, fmt.Sprintf("%s-%d", ts, i)))
+				testTotal += d
+				outside += d.Seconds() - r.ElapsedS
+				accel = r.Accel
+				for _, p := range r.Breakdown {
+					if _, ok := phases[p.Name]; !ok {
+						names = append(names, p.Name)
+					}
+					phases[p.Name] += p.Ms
+				}
+			}
+			b.StopTimer()
+			n := float64(b.N)
+			bareS, testS := bareTotal.Seconds()/n, testTotal.Seconds()/n
+			ratio := (testS - declared) / bareS
+			b.ReportMetric(bareS, "bare-boot-s")
+			b.ReportMetric(testS, "ktstr-test-s")
+			b.ReportMetric(ratio, "overhead-ratio")
+			fmt.Printf("%s, kernel %s, %s: bare boot to power-off %.2fs; %s end to end %.2fs, of which %.1fs declared scenario (n=%d)\n",
+				ts, k.Path, accel, bareS, test, testS, declared, b.N)
+			fmt.Printf("  %-44s %8.3fs\n", "test binary, outside the test (start, exit)", outside/n)
+			for _, name := range names {
+				fmt.Printf("  %-44s %8.3fs\n", name, phases[name]/1000/n)
+			}
+			line := fmt.Sprintf("overhead ratio %.2f (%s)", ratio, ts)
+			fmt.Println(line)
+			summary[ts] = line
+		})
+	}
+	for _, ts := range topos {
+		fmt.Println(summary[ts])
+	}
 }
 
 // BenchmarkMonitorOverhead runs TestSteady of the examples with the host

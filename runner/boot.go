@@ -106,6 +106,12 @@ type Outcome struct {
 	// Timeout is the effective (scaled) timeout.
 	Timeout time.Duration
 	Elapsed time.Duration
+	// Timing is when the run's fixed points happened.
+	Timing Timing
+	// QEMUMaxRSSKB is the QEMU process's peak resident memory (guest RAM
+	// it touched, shared or not, and QEMU's own), from its rusage; 0 when
+	// unknown.
+	QEMUMaxRSSKB int64
 }
 
 // consoleTailLines is how much console a failure carries.

@@ -20,6 +20,9 @@ type File struct {
 	// Source is a host file to copy; Data is used when Source is "".
 	Source string
 	Data   []byte
+	// Link, when set, makes Path a symbolic link to Link (an absolute
+	// path in the guest, or one relative to Path's directory).
+	Link string
 	// Mode is the permission bits (0o755 for binaries).
 	Mode uint64
 	// WithLibs adds the shared libraries Source needs (its DT_NEEDED
@@ -68,6 +71,10 @@ func BuildInitramfs(w io.Writer, files []File, withBase bool) error {
 		mode := f.Mode
 		if mode == 0 {
 			mode = 0o644
+		}
+		if f.Link != "" {
+			add(cpio.Symlink(name, f.Link))
+			continue
 		}
 		if f.Source == "" {
 			add(cpio.StaticRecord(f.Data, cpio.Info{Name: name, Mode: cpio.S_IFREG | mode}))

@@ -67,6 +67,7 @@ func TestBuildInitramfsContents(t *testing.T) {
 		{Path: "/ktstr/request.json", Data: []byte(`{"test":"TestX"}`)},
 		{Path: "/etc/deep/dir/conf", Data: []byte("k=v\n"), Mode: 0o600},
 		{Path: "relative/name", Data: []byte("r")},
+		{Path: "/sbin/init", Link: "/init"},
 	}
 	b := build(t, files, true)
 	recs := readArchive(t, b)
@@ -91,6 +92,7 @@ func TestBuildInitramfsContents(t *testing.T) {
 		"etc/deep/dir":       {cpio.S_IFDIR | 0o777, ""},
 		"relative":           {cpio.S_IFDIR | 0o777, ""},
 		"dev/console":        {cpio.S_IFCHR | 0o600, ""},
+		"sbin/init":          {cpio.S_IFLNK | 0o777, "/init"},
 	} {
 		i, ok := idx[name]
 		if !ok {

@@ -152,6 +152,7 @@ func start(ctx context.Context, cfg Config, out *Outcome) (*VM, error) {
 	go acceptResults(vm.resLn, vm.ev)
 
 	vm.started = time.Now()
+	out.Timing.Start = vm.started
 	vm.deadline = time.NewTimer(out.Timeout)
 	var extra []*os.File
 	if plan.MemBackends != nil {
@@ -236,6 +237,7 @@ func (vm *VM) Close() {
 	vm.closed.Do(func() {
 		if vm.proc != nil {
 			vm.proc.kill()
+			vm.out.QEMUMaxRSSKB = vm.proc.maxRSSKB
 		}
 		if vm.mon != nil {
 			vm.mon.Disconnect()
@@ -295,7 +297,11 @@ type qemuProc struct {
 	cmd    *exec.Cmd
 	exited chan struct{}
 	err    error
-	once   sync.Once
+	// exitedAt is when Wait returned, maxRSSKB QEMU's peak resident
+	// memory (both set before exited is closed).
+	exitedAt time.Time
+	maxRSSKB int64
+	once     sync.Once
 }
 
 // startQEMU starts QEMU in a process group of its own (killed as one),
@@ -321,6 +327,10 @@ func startQEMU(bin string, args []string, extra []*os.File, stdin *os.File, cons
 		}
 		started <- nil
 		p.err = cmd.Wait()
+		p.exitedAt = time.Now()
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			p.maxRSSKB = ru.Maxrss
+		}
 		close(p.exited)
 	}()
 	if err := <-started; err != nil {

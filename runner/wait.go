@@ -31,8 +31,10 @@ func (vm *VM) Wait(ctx context.Context) (*Outcome, error) {
 	if _, err := vm.QMP(`{"execute":"cont"}`); err != nil {
 		return out, vm.fail(FailQEMU, "QMP cont", err)
 	}
-	record := func(m *wire.Message) {
+	out.Timing.Cont = time.Since(vm.started)
+	record := func(m *wire.Message, at time.Time) {
 		out.record(m)
+		out.Timing.message(m, at)
 		vm.monitorOnMessage(m)
 		if vm.cfg.OnMessage != nil {
 			vm.cfg.OnMessage(*m)
@@ -44,7 +46,7 @@ func (vm *VM) Wait(ctx context.Context) (*Outcome, error) {
 		case e := <-vm.ev:
 			switch {
 			case e.msg != nil:
-				record(e.msg)
+				record(e.msg, e.at)
 				if e.msg.Kind == wire.KindDone {
 					grace = time.After(powerOffGrace)
 				}
@@ -69,14 +71,16 @@ func (vm *VM) Wait(ctx context.Context) (*Outcome, error) {
 }
 
 // onQMPEvent acts on a QMP event; done is true when the run is over.
-func (vm *VM) onQMPEvent(e qmpEv, record func(*wire.Message)) (done bool, err error) {
+func (vm *VM) onQMPEvent(e qmpEv, record func(*wire.Message, time.Time)) (done bool, err error) {
 	out := vm.out
 	switch e.name {
 	case "SHUTDOWN":
+		out.Timing.Shutdown = time.Since(vm.started)
 		out.ShutdownReason = e.reason
 		drainResults(vm.ev, record, 300*time.Millisecond)
 		vm.QMP(`{"execute":"quit"}`)
 		vm.proc.wait(5 * time.Second)
+		out.Timing.Exit = vm.proc.exitedAt.Sub(vm.started)
 		out.Elapsed = time.Since(vm.started)
 		out.ConsoleTail = vm.console.tail()
 		switch {
@@ -172,6 +176,8 @@ func (vm *VM) fail(kind FailureKind, detail string, err error) error {
 // or error, or a QMP event.
 type event struct {
 	msg *wire.Message
+	// at is when msg arrived.
+	at  time.Time
 	err error
 	qmp *qmpEv
 }
@@ -199,13 +205,13 @@ func qmpEvent(e qmp.Event) *qmpEv {
 }
 
 // drainResults records messages still in flight after a shutdown.
-func drainResults(ev chan event, record func(*wire.Message), wait time.Duration) {
+func drainResults(ev chan event, record func(*wire.Message, time.Time), wait time.Duration) {
 	t := time.After(wait)
 	for {
 		select {
 		case e := <-ev:
 			if e.msg != nil {
-				record(e.msg)
+				record(e.msg, e.at)
 			}
 		case <-t:
 			return
@@ -223,6 +229,7 @@ func acceptResults(ln net.Listener, ev chan<- event) {
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	for sc.Scan() {
 		line := sc.Bytes()
+		at := time.Now()
 		if len(line) == 0 {
 			continue
 		}
@@ -231,6 +238,6 @@ func acceptResults(ln net.Listener, ev chan<- event) {
 			ev <- event{err: fmt.Errorf("bad message %.200q: %w", line, err)}
 			continue
 		}
-		ev <- event{msg: &m}
+		ev <- event{msg: &m, at: at}
 	}
 }

@@ -254,13 +254,20 @@ type Message struct {
 	// Symbols and SymbolsErr answer Request.KernelSymbols.
 	Symbols    map[string]uint64 `json:"symbols,omitempty"`
 	SymbolsErr string            `json:"symbols_error,omitempty"`
+	// UptimeMs is the guest's CLOCK_MONOTONIC (ms since its kernel's
+	// clock started) when init sent the message; the host lines guest
+	// times up with its own by it (see runner.Timing).
+	UptimeMs float64 `json:"uptime_ms,omitempty"`
 }
 
 // Hello is what init learned about the guest before running anything.
 type Hello struct {
-	Kernel        string    `json:"kernel"`
-	Cmdline       string    `json:"cmdline"`
-	UptimeAtInit  float64   `json:"uptime_at_init_s"`
+	Kernel       string  `json:"kernel"`
+	Cmdline      string  `json:"cmdline"`
+	UptimeAtInit float64 `json:"uptime_at_init_s"`
+	// InitUptimeMs is the guest's CLOCK_MONOTONIC when init started
+	// (before it mounted anything): the kernel's own boot time.
+	InitUptimeMs  float64   `json:"init_uptime_ms,omitempty"`
 	Clocksource   string    `json:"clocksource"`
 	Hypervisor    string    `json:"hypervisor,omitempty"`
 	View          GuestView `json:"view"`
@@ -295,6 +302,10 @@ type TestResult struct {
 	Sched *SchedReport `json:"sched,omitempty"`
 	// Shell is a shell session's result (Request.Shell).
 	Shell *ShellResult `json:"shell,omitempty"`
+	// ExecUptimeMs and ExitUptimeMs are the guest's CLOCK_MONOTONIC when
+	// init started the test binary and when it had exited.
+	ExecUptimeMs float64 `json:"exec_uptime_ms,omitempty"`
+	ExitUptimeMs float64 `json:"exit_uptime_ms,omitempty"`
 }
 
 // TestReport is what the test binary writes in the guest.

@@ -13,6 +13,7 @@ import (
 	"rsc.io/script"
 	"rsc.io/script/scripttest"
 
+	"github.com/ktstr-go/ktstr/guest"
 	"github.com/ktstr-go/ktstr/kernel"
 	"github.com/ktstr-go/ktstr/runner"
 )
@@ -25,7 +26,7 @@ const envAsCLI = "KTSTR_TEST_AS_CLI"
 func TestMain(m *testing.M) {
 	// As PID 1 this binary is the guest's init of "ktstr shell" (which
 	// puts its own executable into the initramfs); asked to, it is ktstr.
-	if isGuestInit() || os.Getenv(envAsCLI) == "1" {
+	if guest.IsInit() || os.Getenv(envAsCLI) == "1" {
 		main()
 	}
 	os.Exit(m.Run())

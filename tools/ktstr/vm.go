@@ -19,19 +19,9 @@ import (
 // and "ktstr verifier" put this very binary into the initramfs as /init,
 // so that the CLI needs no Go toolchain nor a separately built init.
 func asInit() {
-	if isGuestInit() {
+	if guest.IsInit() {
 		guest.Main() // powers the machine off; never returns
 	}
-}
-
-// isGuestInit: this process is PID 1 of a ktstr guest (one whose
-// initramfs holds a request), not, say, a container's entry point.
-func isGuestInit() bool {
-	if os.Getpid() != 1 {
-		return false
-	}
-	_, err := os.Stat(wire.RequestPath)
-	return err == nil
 }
 
 // vmSession is one VM the CLI boots: a shell session, with a scheduler
