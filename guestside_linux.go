@@ -19,6 +19,14 @@ import (
 	"github.com/ktstr-go/ktstr/guest/wire"
 )
 
+func init() {
+	// go test packs the test binary as the guest's /init too: as PID 1
+	// of a ktstr guest it is init, before any test runs.
+	if guest.IsInit() {
+		guest.Main() // powers the machine off; never returns
+	}
+}
+
 // runGuest runs the scenario of spec inside the VM and writes the report
 // for init to send. It ends the test with SkipNow: the verdict is the
 // host's.

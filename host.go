@@ -241,7 +241,7 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, opts runOptions) e
 			return &SetupError{Err: err}
 		}
 	}
-	job.Pack = func(dst string) error { return packBase(dst, sched, schedReq) }
+	job.Files = func() ([]runner.File, error) { return baseFiles(sched, schedReq) }
 	monitorOff := os.Getenv(EnvMonitor) == "off"
 	if !monitorOff {
 		job.Monitor = &hostrun.MonitorOptions{WatchdogTimeout: memoryWatchdog(spec)}
@@ -424,29 +424,35 @@ func gauntletEnv() []string {
 	return env
 }
 
-// packBase writes the base initramfs: init, this test binary and the
-// scheduler's binary.
-func packBase(path string, sched *Scheduler, schedReq *wire.SchedRequest) error {
-	initBin, err := runner.InitBinary()
-	if err != nil {
-		return fmt.Errorf("ktstr-init: %w", err)
-	}
+// baseFiles are the base initramfs's files: init, this test binary and
+// the scheduler's binary. The test binary is its own init (it runs
+// guest.Main as PID 1: see guestside_linux.go), so no init has to be
+// built; $KTSTR_INIT names another one.
+func baseFiles(sched *Scheduler, schedReq *wire.SchedRequest) ([]runner.File, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return fmt.Errorf("finding the test binary: %w", err)
+		return nil, fmt.Errorf("finding the test binary: %w", err)
+	}
+	initFile := runner.File{Path: "/init", Link: wire.TestBinaryPath}
+	if os.Getenv(runner.EnvInit) != "" {
+		initBin, err := runner.InitBinary()
+		if err != nil {
+			return nil, fmt.Errorf("ktstr-init: %w", err)
+		}
+		initFile = runner.File{Path: "/init", Source: initBin, Mode: 0o755}
 	}
 	files := []runner.File{
-		{Path: "/init", Source: initBin, Mode: 0o755},
+		initFile,
 		{Path: wire.TestBinaryPath, Source: self, Mode: 0o755, WithLibs: true},
 	}
 	if schedReq != nil && sched.Builtin == nil {
 		bin, err := schedulerBinary(sched)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		files = append(files, runner.File{Path: schedReq.Path, Source: bin, Mode: 0o755, WithLibs: true})
 	}
-	return runner.WriteInitramfs(path, files, true)
+	return files, nil
 }
 
 // CheckScheduler is the check that the scheduler under test was the one

@@ -77,7 +77,11 @@ func (vm *VM) onQMPEvent(e qmpEv, record func(*wire.Message, time.Time)) (done b
 	case "SHUTDOWN":
 		out.Timing.Shutdown = time.Since(vm.started)
 		out.ShutdownReason = e.reason
-		drainResults(vm.ev, record, 300*time.Millisecond)
+		if out.Done == nil {
+			// Init sends its final message before it powers off: one
+			// not yet read may still be on its way.
+			drainResults(vm.ev, record, 300*time.Millisecond)
+		}
 		vm.QMP(`{"execute":"quit"}`)
 		vm.proc.wait(5 * time.Second)
 		out.Timing.Exit = vm.proc.exitedAt.Sub(vm.started)
@@ -204,7 +208,8 @@ func qmpEvent(e qmp.Event) *qmpEv {
 	return nil
 }
 
-// drainResults records messages still in flight after a shutdown.
+// drainResults records messages still in flight after a shutdown, for
+// at most wait; it ends early with the final message.
 func drainResults(ev chan event, record func(*wire.Message, time.Time), wait time.Duration) {
 	t := time.After(wait)
 	for {
@@ -212,6 +217,9 @@ func drainResults(ev chan event, record func(*wire.Message, time.Time), wait tim
 		case e := <-ev:
 			if e.msg != nil {
 				record(e.msg, e.at)
+				if e.msg.Kind == wire.KindDone {
+					return
+				}
 			}
 		case <-t:
 			return

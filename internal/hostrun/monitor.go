@@ -7,12 +7,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
+	"syscall"
 	"time"
 
 	"github.com/ktstr-go/ktstr/internal/ksyms"
@@ -99,30 +98,25 @@ func systemMapPaths(k kernel.Kernel) []string {
 	return out
 }
 
-var keyCache sync.Map // path|size|mtime -> sha256
-
-// kernelKey identifies a kernel image by its content.
+// kernelKey names a kernel image's cached symbols by the file's identity
+// (real path, size, modification time, inode), not its contents: hashing
+// a 60 MB vmlinux would cost every test binary a tenth of a second, and a
+// kernel rebuilt or fetched again gets a new modification time and inode.
 func kernelKey(path string) (string, error) {
-	st, err := os.Stat(path)
+	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
 		return "", err
 	}
-	id := fmt.Sprintf("%s|%d|%d", path, st.Size(), st.ModTime().UnixNano())
-	if v, ok := keyCache.Load(id); ok {
-		return v.(string), nil
-	}
-	f, err := os.Open(path)
+	st, err := os.Stat(real)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
+	var ino uint64
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		ino = sys.Ino
 	}
-	key := hex.EncodeToString(h.Sum(nil))[:32]
-	keyCache.Store(id, key)
-	return key, nil
+	sum := sha256.Sum256([]byte(fmt.Sprintf("%s|%d|%d|%d", real, st.Size(), st.ModTime().UnixNano(), ino)))
+	return hex.EncodeToString(sum[:16]), nil
 }
 
 // configHZ reads CONFIG_HZ from a kernel config (0 when unknown).

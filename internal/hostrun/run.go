@@ -24,9 +24,11 @@ type Job struct {
 	KernelExplicit string
 	NeedSchedExt   bool
 	// Base is a prebuilt base initramfs (init, the test binary, the
-	// schedulers); "" packs one with Pack.
-	Base string
-	Pack func(dst string) error
+	// schedulers); "" packs Files into one, or takes it from the
+	// initramfs cache (runner.DefaultInitramfsCache) when one with the
+	// same contents was packed before.
+	Base  string
+	Files func() ([]runner.File, error)
 	// Request is the guest's request, completed once the kernel is known
 	// (RequestEnv adds to its environment then).
 	Request    wire.Request
@@ -65,11 +67,8 @@ func Run(ctx context.Context, job Job) (Outcome, error) {
 		if _, err := os.Stat(base); err != nil {
 			return out, Setupf("prebuilt initramfs: %w", err)
 		}
-	} else {
-		base = filepath.Join(job.WorkDir, "base.cpio")
-		if err := job.Pack(base); err != nil {
-			return out, &SetupError{Err: err}
-		}
+	} else if base, err = packBase(job); err != nil {
+		return out, &SetupError{Err: err}
 	}
 	req := job.Request
 	if job.RequestEnv != nil {
@@ -113,6 +112,22 @@ func Run(ctx context.Context, job Job) (Outcome, error) {
 		return out, SchedFailure(r.Sched)
 	}
 	return out, GuestFailure(r)
+}
+
+// packBase packs job.Files, through the initramfs cache when it is on
+// and can be written, else into job.WorkDir.
+func packBase(job Job) (string, error) {
+	files, err := job.Files()
+	if err != nil {
+		return "", err
+	}
+	if c := runner.DefaultInitramfsCache(); c.Dir != "" {
+		if p, _, err := c.Archive(files, true); err == nil {
+			return p, nil
+		}
+	}
+	p := filepath.Join(job.WorkDir, "base.cpio")
+	return p, runner.WriteInitramfs(p, files, true)
 }
 
 // GuestFailure explains a test result that failed before any check could

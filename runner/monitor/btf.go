@@ -2,12 +2,18 @@ package monitor
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"debug/elf"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/cilium/ebpf/btf"
 )
@@ -42,10 +48,30 @@ type Layout struct {
 
 var layoutCache sync.Map // path|size|mtime -> *Layout
 
+// layoutVersion changes whenever layoutFrom resolves anything
+// differently, so that layouts cached on disk by an older ktstr are not
+// read (the key also holds Layout's fields and their types).
+const layoutVersion = 1
+
 // LoadLayout reads the BTF of the uncompressed kernel image at path
 // (vmlinux, ELF with a .BTF section) and resolves the offsets. Results
-// are cached per file for the life of the process.
+// are cached per file for the life of the process, and on disk in
+// $XDG_CACHE_HOME/ktstr/layouts (see [LoadLayoutCached]).
 func LoadLayout(path string) (*Layout, error) {
+	dir := ""
+	if c, err := os.UserCacheDir(); err == nil {
+		dir = filepath.Join(c, "ktstr", "layouts")
+	}
+	return LoadLayoutCached(path, dir)
+}
+
+// LoadLayoutCached is LoadLayout with its disk cache in dir ("": none).
+// Parsing a kernel's BTF takes a tenth of a second or more and tens of
+// MB; a cached layout is one small JSON file, keyed by the kernel file
+// (path, size, modification time, inode) and by this code's
+// layoutVersion and Layout's shape. A cache that cannot be read or
+// written is passed over.
+func LoadLayoutCached(path, dir string) (*Layout, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("monitor: kernel BTF: %w", err)
@@ -53,6 +79,23 @@ func LoadLayout(path string) (*Layout, error) {
 	key := fmt.Sprintf("%s|%d|%d", path, st.Size(), st.ModTime().UnixNano())
 	if l, ok := layoutCache.Load(key); ok {
 		return l.(*Layout), nil
+	}
+	var file string
+	if dir != "" {
+		var ino uint64
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+			ino = sys.Ino
+		}
+		abs, _ := filepath.Abs(path)
+		sum := sha256.Sum256([]byte(fmt.Sprintf("v%d|%s|%s|%d|%d|%d", layoutVersion, layoutShape(), abs, st.Size(), st.ModTime().UnixNano(), ino)))
+		file = filepath.Join(dir, hex.EncodeToString(sum[:12])+".json")
+		if b, err := os.ReadFile(file); err == nil {
+			var l Layout
+			if json.Unmarshal(b, &l) == nil {
+				layoutCache.Store(key, &l)
+				return &l, nil
+			}
+		}
 	}
 	spec, err := loadBTF(path)
 	if err != nil {
@@ -63,7 +106,36 @@ func LoadLayout(path string) (*Layout, error) {
 		return nil, fmt.Errorf("monitor: kernel %s: %w", path, err)
 	}
 	layoutCache.Store(key, l)
+	if file != "" {
+		storeLayout(file, l)
+	}
 	return l, nil
+}
+
+// layoutShape is Layout's fields and their types.
+func layoutShape() string {
+	t := reflect.TypeOf(Layout{})
+	var b strings.Builder
+	for i := range t.NumField() {
+		fmt.Fprintf(&b, "%s:%s;", t.Field(i).Name, t.Field(i).Type)
+	}
+	return b.String()
+}
+
+// storeLayout writes l to file atomically (best effort).
+func storeLayout(file string, l *Layout) {
+	b, err := json.Marshal(l)
+	if err != nil || os.MkdirAll(filepath.Dir(file), 0o755) != nil {
+		return
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(file), "layout.*.tmp")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(b)
+	if cerr := tmp.Close(); werr != nil || cerr != nil || os.Rename(tmp.Name(), file) != nil {
+		os.Remove(tmp.Name())
+	}
 }
 
 func loadBTF(path string) (*btf.Spec, error) {

@@ -53,6 +53,7 @@ type gauntletSelection struct {
 }
 
 type gauntletPick struct {
+	v        gauntlet.Variant
 	Label    string   `json:"label"`
 	GoName   string   `json:"go_name"`
 	Seconds  int      `json:"estimated_s"`
@@ -61,10 +62,13 @@ type gauntletPick struct {
 }
 
 func (a *app) gauntlet(args []string) int {
-	fs := a.newFlags("ktstr gauntlet", "[--budget DURATION] [--json] [--write-suite FILE] [DIR | DIR/... ]...")
+	fs := a.newFlags("ktstr gauntlet", "[--budget DURATION] [--json] [--write-suite FILE] [--run [--out DIR] [--match RE]] [DIR | DIR/... ]...")
 	budget := fs.Duration("budget", 0, "pick, greedily, the variants that cover the most configuration features per estimated second within this time (0: list every variant)")
 	asJSON := fs.Bool("json", false, "print the selection as JSON")
 	suite := fs.String("write-suite", "", "write the selection as a Bazel test_suite named "+budgetSuiteName+" into this BUILD file (needs --budget)")
+	runIt := fs.Bool("run", false, "run the selected variants with go test, one VM at a time, and print each verdict, the throughput (variants per hour) and the peak memory per VM")
+	outDir := fs.String("out", "", "with --run: keep every variant's outputs (result.json, console.log, test log) here (default: a temporary folder, kept)")
+	match := fs.String("match", "", "with --run: only the variants whose label matches this regular expression")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -98,6 +102,9 @@ func (a *app) gauntlet(args []string) int {
 		if err := os.WriteFile(*suite, budgetSuite(sel, *budget), 0o644); err != nil {
 			return a.fail(fmt.Errorf("writing the suite: %w", err))
 		}
+	}
+	if *runIt {
+		return a.runGauntlet(root, sel, *outDir, *match)
 	}
 	if *asJSON {
 		return a.writeJSON(sel)
@@ -246,7 +253,7 @@ func selectGauntlet(root string, patterns []string, budget time.Duration) (*gaun
 	covered := map[string]bool{}
 	for _, p := range picks {
 		v := p.Variant
-		sel.Chosen = append(sel.Chosen, gauntletPick{Label: v.Label(), GoName: v.GoName(), Seconds: v.Seconds, Features: v.Features, New: p.New})
+		sel.Chosen = append(sel.Chosen, gauntletPick{v: v, Label: v.Label(), GoName: v.GoName(), Seconds: v.Seconds, Features: v.Features, New: p.New})
 		sel.Total += v.Seconds
 		for _, f := range v.Features {
 			covered[f] = true

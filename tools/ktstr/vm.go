@@ -91,7 +91,7 @@ func (a *app) runVM(s vmSession) (hostrun.Outcome, error) {
 		KernelExplicit: s.kernel,
 		NeedSchedExt:   s.sched != nil,
 		WorkDir:        s.workDir,
-		Pack:           func(dst string) error { return runner.WriteInitramfs(dst, files, true) },
+		Files:          func() ([]runner.File, error) { return files, nil },
 		Request:        wire.Request{Shell: &sh, Scheduler: s.sched, Timeout: wire.Duration(s.timeout)},
 		Config: runner.Config{
 			Topology:   s.topo,
