@@ -155,8 +155,11 @@ func (s *Sampler) loop() {
 	t0 := time.Now()
 	tick := time.NewTicker(s.cfg.Interval)
 	defer tick.Stop()
-	for {
+	var last time.Time
+	take := func() {
+		last = time.Now()
 		s.mu.Lock()
+		defer s.mu.Unlock()
 		smp, err := s.sample(t0)
 		if err != nil {
 			if s.rep.Error == "" {
@@ -167,9 +170,18 @@ func (s *Sampler) loop() {
 		}
 		s.rep.HostCPUNs = threadCPU() - cpu0
 		s.rep.HostWallNs = int64(time.Since(t0))
-		s.mu.Unlock()
+	}
+	for {
+		take()
 		select {
 		case <-s.stop:
+			// One last look: the guest's memory stays readable once
+			// it has stopped, so the samples reach the run's end (a
+			// scheduler ejected just before power-off, say) however
+			// the end falls between two ticks.
+			if time.Since(last) >= s.cfg.Interval/4 {
+				take()
+			}
 			return
 		case <-tick.C:
 		}

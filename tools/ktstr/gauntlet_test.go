@@ -121,6 +121,14 @@ func TestB(t *testing.T) { ktstr.Run(t, ktstr.Spec{Sockets: 1, Cores: 2, Threads
 		t.Errorf("--write-suite without --budget: exit %d, %q", code, errs.String())
 	}
 	errs.Reset()
+	if code := run([]string{"gauntlet", "--run", "--match", "("}, &out, &errs); code != 2 || !strings.Contains(errs.String(), `--match "("`) {
+		t.Errorf("--run with a bad --match: exit %d, %q", code, errs.String())
+	}
+	errs.Reset()
+	if code := run([]string{"gauntlet", "--run", "--match", "NoSuchTest"}, &out, &errs); code != 1 || !strings.Contains(errs.String(), "no variant to run") {
+		t.Errorf("--run matching nothing: exit %d, %q", code, errs.String())
+	}
+	errs.Reset()
 	if code := run([]string{"gauntlet", "nowhere"}, &out, &errs); code != 1 || !strings.Contains(errs.String(), "nowhere: not a folder") {
 		t.Errorf("a missing folder: exit %d, %q", code, errs.String())
 	}
