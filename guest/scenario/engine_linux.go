@@ -189,36 +189,12 @@ func (e *Engine) Setup(defs ...CgroupDef) error {
 		for _, w := range d.Works() {
 			ls, err := e.spawn(d.Name, w)
 			if err != nil {
-				killAll(started)
 				return err
 			}
 			started = append(started, ls...)
 		}
 	}
-	// Every worker was launched before any is waited for: their
-	// processes start in parallel.
-	if err := awaitReady(started); err != nil {
-		return err
-	}
 	return release(started)
-}
-
-// awaitReady waits until every launched worker of ls is ready; on the
-// first that is not, it kills them all.
-func awaitReady(ls []*live) error {
-	for _, l := range ls {
-		if err := l.w.WaitReady(); err != nil {
-			killAll(ls)
-			return err
-		}
-	}
-	return nil
-}
-
-func killAll(ls []*live) {
-	for _, l := range ls {
-		l.w.Kill()
-	}
 }
 
 // release lets freshly started workers begin at one common time.
@@ -272,9 +248,7 @@ func (e *Engine) apply(op Op) error {
 	case OpSpawn:
 		var ls []*live
 		if ls, err = e.spawn(op.Cgroup, *op.Work); err == nil {
-			if err = awaitReady(ls); err == nil {
-				err = release(ls)
-			}
+			err = release(ls)
 		}
 		detail = fmt.Sprintf("%d %s workers", len(ls), orCpuSpin(op.Work.Type))
 	case OpStopCgroup:
@@ -285,9 +259,7 @@ func (e *Engine) apply(op Op) error {
 	case OpSpawnHost:
 		var ls []*live
 		if ls, err = e.spawnHost(*op.Work); err == nil {
-			if err = awaitReady(ls); err == nil {
-				err = release(ls)
-			}
+			err = release(ls)
 		}
 		detail = fmt.Sprintf("%d %s workers in the harness's cgroup", len(ls), orCpuSpin(op.Work.Type))
 	case OpMoveAllTasks:
@@ -474,11 +446,11 @@ func (e *Engine) startWork(name, dir string, cpus topology.CPUSet, w Work, first
 		var err error
 		if g == 1 {
 			var wk *workload.Worker
-			if wk, err = workload.Launch(specs[i]); err == nil {
+			if wk, err = workload.Start(specs[i]); err == nil {
 				ws = []*workload.Worker{wk}
 			}
 		} else {
-			ws, err = workload.LaunchGroup(specs[i : i+g])
+			ws, err = workload.StartGroup(specs[i : i+g])
 		}
 		if err != nil {
 			for _, l := range out {

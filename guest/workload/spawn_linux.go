@@ -32,17 +32,6 @@ type Worker struct {
 // Start forks a worker directly into spec.CgroupDir and waits until it is
 // ready. The worker does no work until [Worker.Go].
 func Start(spec Spec) (*Worker, error) {
-	w, err := Launch(spec)
-	if err != nil {
-		return nil, err
-	}
-	return w, w.WaitReady()
-}
-
-// Launch forks a worker directly into spec.CgroupDir without waiting
-// for it: [Worker.WaitReady] does. Workers launched together start their
-// processes in parallel, on every CPU the launcher may use.
-func Launch(spec Spec) (*Worker, error) {
 	if g := GroupSize(spec.Work, spec.Params.WithDefaults(spec.Work)); g > 1 {
 		return nil, fmt.Errorf("worker %s[%d]: work type %s runs in groups of %d: start it with StartGroup", spec.Cgroup, spec.Index, spec.Work, g)
 	}
@@ -52,25 +41,8 @@ func Launch(spec Spec) (*Worker, error) {
 // StartGroup starts the workers of one group of a grouped work type (a
 // pair, or a fan-out group), with what they share: a pipe each way for
 // the pair types, a shared page for the futex types. specs[i] becomes
-// member i. It waits until every member is ready.
+// member i.
 func StartGroup(specs []Spec) ([]*Worker, error) {
-	ws, err := LaunchGroup(specs)
-	if err != nil {
-		return nil, err
-	}
-	for _, w := range ws {
-		if err := w.WaitReady(); err != nil {
-			for _, w := range ws {
-				w.Kill()
-			}
-			return nil, err
-		}
-	}
-	return ws, nil
-}
-
-// LaunchGroup is StartGroup without the wait (see [Launch]).
-func LaunchGroup(specs []Spec) ([]*Worker, error) {
 	if len(specs) == 0 {
 		return nil, fmt.Errorf("empty worker group")
 	}
@@ -180,19 +152,13 @@ func start(spec Spec, extra []*os.File) (*Worker, error) {
 	if err := w.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("worker %s[%d]: starting in cgroup %s: %w", spec.Cgroup, spec.Index, spec.CgroupDir, err)
 	}
-	return w, nil
-}
-
-// WaitReady waits until a launched worker says it is ready; a worker
-// that does not is killed, and the error says what it said instead.
-func (w *Worker) WaitReady() error {
 	line, err := w.out.ReadString('\n')
 	if strings.TrimSpace(line) != "ready" {
 		w.Kill()
-		return fmt.Errorf("worker %s[%d]: expected ready, got %q (%v); stderr: %s",
-			w.Spec.Cgroup, w.Spec.Index, line, err, strings.TrimSpace(w.errs.String()))
+		return nil, fmt.Errorf("worker %s[%d]: expected ready, got %q (%v); stderr: %s",
+			spec.Cgroup, spec.Index, line, err, strings.TrimSpace(w.errs.String()))
 	}
-	return nil
+	return w, nil
 }
 
 // PID is the worker's process id.
