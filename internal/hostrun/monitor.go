@@ -6,14 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/ktstr-go/ktstr/internal/fileid"
 	"github.com/ktstr-go/ktstr/internal/ksyms"
 	"github.com/ktstr-go/ktstr/kernel"
 	"github.com/ktstr-go/ktstr/runner"
@@ -99,23 +98,15 @@ func systemMapPaths(k kernel.Kernel) []string {
 }
 
 // kernelKey names a kernel image's cached symbols by the file's identity
-// (real path, size, modification time, inode), not its contents: hashing
-// a 60 MB vmlinux would cost every test binary a tenth of a second, and a
-// kernel rebuilt or fetched again gets a new modification time and inode.
+// (internal/fileid), not its contents: hashing a 60 MB vmlinux would cost
+// every test binary a tenth of a second, and a kernel rebuilt or fetched
+// again gets a new modification time and inode.
 func kernelKey(path string) (string, error) {
-	real, err := filepath.EvalSymlinks(path)
+	id, err := fileid.Of(path)
 	if err != nil {
 		return "", err
 	}
-	st, err := os.Stat(real)
-	if err != nil {
-		return "", err
-	}
-	var ino uint64
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		ino = sys.Ino
-	}
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%s|%d|%d|%d", real, st.Size(), st.ModTime().UnixNano(), ino)))
+	sum := sha256.Sum256([]byte(id))
 	return hex.EncodeToString(sum[:16]), nil
 }
 

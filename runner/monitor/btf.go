@@ -13,9 +13,10 @@ import (
 	"reflect"
 	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/cilium/ebpf/btf"
+
+	"github.com/ktstr-go/ktstr/internal/fileid"
 )
 
 // Layout holds the byte offsets the monitor reads, taken from the
@@ -68,7 +69,7 @@ func LoadLayout(path string) (*Layout, error) {
 // LoadLayoutCached is LoadLayout with its disk cache in dir ("": none).
 // Parsing a kernel's BTF takes a tenth of a second or more and tens of
 // MB; a cached layout is one small JSON file, keyed by the kernel file
-// (path, size, modification time, inode) and by this code's
+// (internal/fileid) and by this code's
 // layoutVersion and Layout's shape. A cache that cannot be read or
 // written is passed over.
 func LoadLayoutCached(path, dir string) (*Layout, error) {
@@ -81,13 +82,8 @@ func LoadLayoutCached(path, dir string) (*Layout, error) {
 		return l.(*Layout), nil
 	}
 	var file string
-	if dir != "" {
-		var ino uint64
-		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-			ino = sys.Ino
-		}
-		abs, _ := filepath.Abs(path)
-		sum := sha256.Sum256([]byte(fmt.Sprintf("v%d|%s|%s|%d|%d|%d", layoutVersion, layoutShape(), abs, st.Size(), st.ModTime().UnixNano(), ino)))
+	if id, err := fileid.Of(path); dir != "" && err == nil {
+		sum := sha256.Sum256([]byte(fmt.Sprintf("v%d|%s|%s", layoutVersion, layoutShape(), id)))
 		file = filepath.Join(dir, hex.EncodeToString(sum[:12])+".json")
 		if b, err := os.ReadFile(file); err == nil {
 			var l Layout
