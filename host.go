@@ -321,7 +321,7 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, opts runOptions) e
 		// The monitor's view still matters: a stall it saw before the
 		// kernel's watchdog ejected the scheduler, say.
 		if res.Monitor != nil && errors.As(runErr, new(*SchedulerError)) {
-			mc := verify.EvaluateMonitor(res.Monitor, verify.TestWindow(testRep), spec.Thresholds(verify.Env{Emulated: out.Boot.Emulated, DebugKernel: out.DebugKernel}), schedReq != nil)
+			mc := verify.EvaluateMonitor(res.Monitor, verify.DeathWindow(testRep, res.Monitor), spec.Thresholds(verify.Env{Emulated: out.Boot.Emulated, DebugKernel: out.DebugKernel}), schedReq != nil)
 			res.Checks = append(res.Checks, mc...)
 		}
 		return runErr

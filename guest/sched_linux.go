@@ -197,7 +197,14 @@ func (s *scheduler) watch() {
 			}
 		}
 		if cause != "" {
-			s.markDead(cause)
+			// stop may have begun while this looked: a scheduler
+			// that stop ended did not die.
+			s.mu.Lock()
+			stopping := s.stopping
+			s.mu.Unlock()
+			if !stopping {
+				s.markDead(cause)
+			}
 			return
 		}
 	}

@@ -198,3 +198,37 @@ func TestTestWindowAndPhases(t *testing.T) {
 		t.Errorf("%s", FormatPhases(ps))
 	}
 }
+
+// A scheduler that strands every task holds up the test binary too: the
+// test may begin after the watchdog ejected the scheduler. The monitor
+// then judges the span the scheduler was attached, not the test's.
+func TestDeathWindowCoversTheAttachedSpan(t *testing.T) {
+	r := series(40, 2, func(i int, s *monitor.Sample) {
+		s.Scx = i >= 5 && i < 30
+		if i >= 8 && i < 30 {
+			for c := range s.CPUs {
+				s.CPUs[c].ClockNs = 800e6 // frozen with a task queued
+			}
+		}
+	})
+	rep := &wire.TestReport{StartUptimeMs: 4050} // after the ejection (sample 30, at 4000 ms)
+	if got := byName(EvaluateMonitor(r, TestWindow(rep), th, true))[CheckStall]; !got.Passed {
+		t.Fatalf("test window: %+v: the stall lies before it", got)
+	}
+	w := DeathWindow(rep, r)
+	if w.FromMs != 1500 || w.ToMs != 4000 || w.BaseMs != 4050 {
+		t.Fatalf("death window %+v, want 1500..4000 based at 4050", w)
+	}
+	got := byName(EvaluateMonitor(r, w, th, true))[CheckStall]
+	if got.Passed || got.AtMs < 1500 || got.AtMs > 2500 {
+		t.Fatalf("stall under the death window: %+v, want it to fail soon after 1.5s", got)
+	}
+	if w := DeathWindow(rep, &monitor.Report{}); w != TestWindow(rep) {
+		t.Errorf("no attach seen: %+v, want the test window", w)
+	}
+	for _, p := range SummarizePhases(r, &wire.TestReport{StartUptimeMs: 9000, Timeline: []wire.Event{{Kind: "step"}}}) {
+		if p.ToMs < p.FromMs {
+			t.Errorf("phase %q reversed: %.0f..%.0f", p.Name, p.FromMs, p.ToMs)
+		}
+	}
+}

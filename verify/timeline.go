@@ -83,6 +83,12 @@ func phaseSpans(rep *wire.TestReport, endUptimeMs float64) []span {
 	if len(cuts) == 0 {
 		out = []span{{name: "run", from: 0, to: endUptimeMs}}
 	}
+	// The monitor may have stopped before the test ended (or began: a
+	// test that a dying scheduler held up): such a span is empty, not
+	// reversed.
+	for i := range out {
+		out[i].to = max(out[i].to, out[i].from)
+	}
 	return out
 }
 
@@ -106,6 +112,30 @@ func TestWindow(rep *wire.TestReport) Window {
 			}
 		}
 	}
+	return w
+}
+
+// DeathWindow is the span the monitor checks judge when the scheduler
+// under test died: every sample from the moment the monitor first saw
+// it attached until it saw it gone (or the end), whether or not the
+// test had begun. A scheduler that strands every task strands the test
+// binary too, so its test may begin only after the kernel's watchdog has
+// ejected the scheduler: the window of the test alone would then hold
+// none of the stall. Times stay relative to the test's start when it
+// is known, else to the attach.
+func DeathWindow(rep *wire.TestReport, r *monitor.Report) Window {
+	w := TestWindow(rep)
+	if r == nil {
+		return w
+	}
+	on, off := r.AttachSpan()
+	if on == 0 {
+		return w
+	}
+	if w.BaseMs == 0 {
+		w.BaseMs = on
+	}
+	w.FromMs, w.ToMs = on, off
 	return w
 }
 

@@ -152,7 +152,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return setupErr("sched_ext did not enable within %v (state %q, ops %q)", enableTimeout, state, ops)
 		}
 		select {
-		case <-sigs:
+		case sig := <-sigs:
+			fmt.Fprintf(stdout, "scx_ktstr: detaching: %v received\n", sig)
 			detach()
 			return finish(&objs, stdout, stderr, exitClean)
 		case <-time.After(pollInterval / 2):
@@ -171,15 +172,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	for {
 		select {
-		case <-sigs:
+		case sig := <-sigs:
+			fmt.Fprintf(stdout, "scx_ktstr: detaching: %v received\n", sig)
 			detach()
 			return finish(&objs, stdout, stderr, exitClean)
 		case <-statsC:
 			printStats(&objs, stdout, stderr, true)
 		case <-poll.C:
-			state, _ := readSysfs(schedExtState)
+			// A state that cannot be read says nothing: only a state
+			// read as something else, or ops.exit's record, ends it.
+			state, err := readSysfs(schedExtState)
 			_, gone := exitInfo(&objs)
-			if state != "enabled" || gone {
+			if err == nil && state != "enabled" || gone {
+				fmt.Fprintf(stdout, "scx_ktstr: detaching: sched_ext state %q, exit recorded %v\n", state, gone)
 				detach()
 				return finish(&objs, stdout, stderr, exitEjected)
 			}
