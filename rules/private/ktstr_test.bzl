@@ -104,6 +104,10 @@ def _ktstr_test_impl(ctx):
     ctx.actions.symlink(output = exe, target_file = test_bin, is_executable = True)
 
     env = {
+        # rules_go's test wrapper writes Bazel's test XML from the test's
+        # verbose output only: without -test.v the XML holds no test case,
+        # and the per-check subtests never reach Bazel's test UI.
+        "GO_TEST_WRAP_TESTV": "1",
         "KTSTR_KERNEL_RLOCATION": rlocation_path(ctx, kernel),
         "KTSTR_INITRAMFS_RLOCATION": rlocation_path(ctx, initramfs),
     }

@@ -372,6 +372,10 @@ remote_inner() {
 	local seen
 	seen=$( (grep -l 'remote platform: .*ktstr-kvm=required' "$dir"/output/execroot/_main/bazel-out/*/testlogs/examples/TestSteady*/test.log 2>/dev/null || true) | wc -l)
 	check "remote: both test logs name the remote platform" 2 "$seen"
+	# Bazel's test XML holds a case per ktstr check (rules_go's wrapper
+	# writes them from the test's verbose output).
+	seen=$( (grep -l 'testcase [^>]*name="TestSteady/check/gap"' "$dir"/output/execroot/_main/bazel-out/*/testlogs/examples/TestSteady/test.xml 2>/dev/null || true) | wc -l)
+	check "remote: the test XML has a case per check (TestSteady/check/gap)" 1 "$seen"
 	"${bazel[@]}" clean >/dev/null 2>&1 || true
 	status=0
 	out=$("${bazel[@]}" test "${flags[@]}" "${remote_targets[@]}" 2>&1) || status=$?
