@@ -21,6 +21,8 @@ import (
 	"github.com/ktstr-go/ktstr/kernel"
 	"github.com/ktstr-go/ktstr/runner"
 	"github.com/ktstr-go/ktstr/runner/monitor"
+	"github.com/ktstr-go/ktstr/runner/perfmode"
+	"github.com/ktstr-go/ktstr/topology"
 	"github.com/ktstr-go/ktstr/verify"
 	"github.com/ktstr-go/ktstr/verify/results"
 )
@@ -45,7 +47,58 @@ const (
 	// EnvMonitor=off runs without the host-side monitor (its checks are
 	// then skipped, saying so): for measuring what the monitor costs.
 	EnvMonitor = "KTSTR_MONITOR"
+	// EnvNoPerfMode=1 runs tests that ask for performance mode without
+	// it (saying so once per test).
+	EnvNoPerfMode = "KTSTR_NO_PERF_MODE"
+	// EnvNoSkipMode=1 fails, instead of skipping, a test that asks for
+	// performance mode on a host that cannot give it: for runs that must
+	// measure (a dedicated KVM pool, say).
+	EnvNoSkipMode = "KTSTR_NO_SKIP_MODE"
 )
+
+// performanceGate settles performance mode before anything is built (see
+// perfGate) and acts on it on t.
+func performanceGate(t *testing.T, spec Spec) Spec {
+	t.Helper()
+	spec, note, skip, fatal := perfGate(spec, os.Getenv, func(topo topology.Topology) error {
+		_, err := runner.PlanPerformance(runner.Config{Topology: topo})
+		if ue := new(perfmode.UnavailableError); errors.As(err, &ue) {
+			return ue // the reason, without the runner's wrapping
+		}
+		return err
+	})
+	switch {
+	case fatal != "":
+		t.Fatal(fatal)
+	case skip != "":
+		t.Skip(skip)
+	case note != "":
+		t.Log(note)
+	}
+	return spec
+}
+
+// perfGate decides what becomes of a spec that asks for performance
+// mode: off with KTSTR_NO_PERF_MODE=1 (a note says so); where the host
+// cannot give it (check's error), a skip that says why, or a failure
+// under KTSTR_NO_SKIP_MODE=1; never a run without the isolation the test
+// asked for.
+func perfGate(spec Spec, getenv func(string) string, check func(topology.Topology) error) (out Spec, note, skip, fatal string) {
+	if !spec.PerformanceMode {
+		return spec, "", "", ""
+	}
+	if getenv(EnvNoPerfMode) == "1" {
+		spec.PerformanceMode = false
+		return spec, fmt.Sprintf("ktstr: performance mode off (%s=1): the run is not isolated from the host", EnvNoPerfMode), "", ""
+	}
+	if err := check(spec.Topology()); err != nil {
+		if getenv(EnvNoSkipMode) == "1" {
+			return spec, "", "", fmt.Sprintf("ktstr: %v (%s=1: a test that cannot have performance mode fails)", err, EnvNoSkipMode)
+		}
+		return spec, "", fmt.Sprintf("ktstr: SKIP: %v (set %s=1 to fail instead, %s=1 to run without performance mode)", err, EnvNoSkipMode, EnvNoPerfMode), ""
+	}
+	return spec, "", "", ""
+}
 
 // bootMargin is what the host timeout keeps beyond the guest's bound on
 // the test binary: boot, init and power-off.
@@ -95,6 +148,7 @@ func runHost(t *testing.T, spec Spec, p Profile) *Result {
 			t.Skipf("ktstr: scenario %s on %s: %s", spec.Scenario, topo, skip)
 		}
 	}
+	spec = performanceGate(t, spec)
 	res := &Result{Test: t.Name(), Spec: spec, Scheduler: spec.Scheduler.name(), Profile: p.Name(), OutputDir: outputDir(t)}
 	start := time.Now()
 	res.setErr(hostRun(t, spec, p, res, runOptions{}))
@@ -264,11 +318,11 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, opts runOptions) e
 		kargs = append(kargs, sched.KernelArgs...)
 	}
 	job.Config = runner.Config{
-		Topology:   spec.Topology(),
-		KernelArgs: append(append(kargs, spec.KernelArgs...), opts.KernelArgs...),
-		Timeout:    hostTimeout,
-		OutDir:     res.OutputDir,
-		PinVCPUs:   spec.PerformanceMode,
+		Topology:        spec.Topology(),
+		KernelArgs:      append(append(kargs, spec.KernelArgs...), opts.KernelArgs...),
+		Timeout:         hostTimeout,
+		OutDir:          res.OutputDir,
+		PerformanceMode: spec.PerformanceMode,
 	}
 	if os.Getenv(EnvConsole) == "1" {
 		job.Config.Console = testWriter{t}
@@ -294,6 +348,12 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, opts runOptions) e
 		}
 		for _, n := range b.Notes {
 			t.Logf("ktstr: %s", n)
+		}
+		if pr := b.Performance; pr != nil {
+			res.Performance = pr
+			for _, l := range pr.Lines() {
+				t.Logf("ktstr: %s", l)
+			}
 		}
 		if b.Hello != nil {
 			res.Guest = b.Hello.View

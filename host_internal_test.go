@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ktstr-go/ktstr/runner/perfmode"
+	"github.com/ktstr-go/ktstr/topology"
 )
 
 func TestRunPattern(t *testing.T) {
@@ -161,5 +164,42 @@ func TestGauntletSpec(t *testing.T) {
 	}
 	if _, _, err := gauntletSpec("TestW", Spec{Scheduler: sched}, env("", "steal")); err == nil || !strings.Contains(err.Error(), EnvProfile+"=steal") {
 		t.Errorf("invalid profile: %v, want an error naming it", err)
+	}
+}
+
+// perfGate: a host that cannot give performance mode skips the test with
+// the reason, or fails it under KTSTR_NO_SKIP_MODE=1; KTSTR_NO_PERF_MODE=1
+// turns the mode off, saying so; a spec without it is left alone.
+func TestPerfGate(t *testing.T) {
+	tooSmall := func(topology.Topology) error {
+		return &perfmode.UnavailableError{Topology: topology.Topology{Sockets: 1, Cores: 4, Threads: 1}, Reason: "it needs 5 host CPUs"}
+	}
+	fits := func(topology.Topology) error { return nil }
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	perf := Spec{Cores: 4, PerformanceMode: true}
+	if _, note, skip, fatal := perfGate(perf, env(), tooSmall); skip == "" || fatal != "" || note != "" || !strings.Contains(skip, "SKIP: performance mode unavailable") || !strings.Contains(skip, "5 host CPUs") {
+		t.Errorf("too small: note %q skip %q fatal %q; want a skip with the reason", note, skip, fatal)
+	}
+	if _, _, skip, fatal := perfGate(perf, env(EnvNoSkipMode, "1"), tooSmall); skip != "" || !strings.Contains(fatal, "5 host CPUs") || !strings.Contains(fatal, EnvNoSkipMode) {
+		t.Errorf("no skip mode: skip %q fatal %q; want a failure", skip, fatal)
+	}
+	if out, note, skip, fatal := perfGate(perf, env(EnvNoPerfMode, "1"), tooSmall); out.PerformanceMode || skip != "" || fatal != "" || !strings.Contains(note, "performance mode off") {
+		t.Errorf("no perf mode: %v %q %q %q; want it off, said", out.PerformanceMode, note, skip, fatal)
+	}
+	if out, note, skip, fatal := perfGate(perf, env(), fits); !out.PerformanceMode || note+skip+fatal != "" {
+		t.Errorf("fits: %v %q %q %q; want it on, silently", out.PerformanceMode, note, skip, fatal)
+	}
+	called := false
+	if _, note, skip, fatal := perfGate(Spec{}, env(EnvNoSkipMode, "1"), func(topology.Topology) error { called = true; return nil }); called || note+skip+fatal != "" {
+		t.Errorf("no performance mode asked: the host was checked (%v) or something said %q", called, note+skip+fatal)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/ktstr-go/ktstr/guest/workload"
 	"github.com/ktstr-go/ktstr/runner"
 	"github.com/ktstr-go/ktstr/runner/monitor"
+	"github.com/ktstr-go/ktstr/runner/perfmode"
 	"github.com/ktstr-go/ktstr/topology"
 	"github.com/ktstr-go/ktstr/verify"
 )
@@ -101,6 +102,9 @@ type Result struct {
 	Monitor       *monitor.Report       `json:"monitor,omitempty"`
 	MonitorPhases []verify.PhaseSummary `json:"monitor_phases,omitempty"`
 	StartUptimeMs float64               `json:"start_uptime_ms,omitempty"`
+	// Performance is what performance mode did, part by part, when the
+	// spec asked for it (docs/guide.md).
+	Performance *perfmode.Report `json:"performance_mode,omitempty"`
 	// Verdict is the test body's (RunWith), nil without one.
 	Verdict *Verdict `json:"verdict,omitempty"`
 	// Err is why the run failed (nil when it passed): a *SetupError,

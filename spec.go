@@ -126,7 +126,16 @@ type Spec struct {
 	AutoRepro Toggle
 	// Replicas runs the test this many times (default 1).
 	Replicas int
-	// PerformanceMode pins every vCPU to its own host CPU (KVM only).
+	// PerformanceMode isolates the VM from the host: each guest LLC on a
+	// host LLC group of its own, each vCPU thread pinned to a host CPU
+	// and SCHED_FIFO, QEMU's other threads and the monitor on a CPU apart,
+	// guest memory bound to the vCPUs' host NUMA node and backed by
+	// pre-allocated 2 MB hugepages. A host that cannot give it (fewer
+	// than vCPUs + 1 usable CPUs, fewer LLC groups than guest LLCs)
+	// skips the test, saying why (KTSTR_NO_SKIP_MODE=1: fails it); what
+	// could not apply here (hugepages, pinning under single-threaded
+	// TCG, SCHED_FIFO without the right) is said once in the test's
+	// log and kept in result.json (docs/guide.md).
 	PerformanceMode bool
 
 	// Cgroups is the simplest scenario: every cgroup runs its workers for

@@ -2,16 +2,13 @@ package runner
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/ktstr-go/ktstr/guest/wire"
 	"github.com/ktstr-go/ktstr/runner/monitor"
+	"github.com/ktstr-go/ktstr/runner/perfmode"
 	"github.com/ktstr-go/ktstr/topology"
 )
 
@@ -43,10 +40,16 @@ type Config struct {
 	Timeout time.Duration
 	// TCGScale defaults to DefaultTCGScale.
 	TCGScale float64
-	// PinVCPUs pins vCPU i's thread to host CPU i (modulo the host's
-	// CPUs) under KVM, for performance mode. Under TCG it is a no-op,
-	// said so in the outcome's notes.
-	PinVCPUs bool
+	// PerformanceMode isolates the VM from the host (runner/perfmode):
+	// vCPU threads pinned LLC by LLC and SCHED_FIFO, QEMU's other threads
+	// and the monitor on a CPU of their own, guest memory bound to the
+	// vCPUs' host NUMA nodes and backed by pre-allocated hugepages. A
+	// host that cannot give it fails the boot (FailPerfMode) before QEMU
+	// starts; what could not apply is in Outcome.Performance.
+	PerformanceMode bool
+	// PerfHost replaces the host performance mode reads (nil: this
+	// machine, perfmode.Current); for tests.
+	PerfHost *perfmode.Host `json:"-"`
 	// OutDir receives console.log, qmp.log and qemu-cmd.txt; "" keeps
 	// nothing on disk.
 	OutDir string
@@ -103,6 +106,8 @@ type Outcome struct {
 	Monitor *monitor.Report
 	// Notes are remarks about how the run went (what was not applied).
 	Notes []string
+	// Performance is what performance mode did (Config.PerformanceMode).
+	Performance *perfmode.Report
 	// Timeout is the effective (scaled) timeout.
 	Timeout time.Duration
 	Elapsed time.Duration
@@ -127,26 +132,6 @@ func Boot(ctx context.Context, cfg Config) (*Outcome, error) {
 		return out, err
 	}
 	return vm.Wait(ctx)
-}
-
-// pinVCPUs pins every vCPU thread to its own host CPU under KVM.
-func pinVCPUs(accel Accel, vcpus []VCPU) []string {
-	if accel != AccelKVM {
-		return []string{"performance mode: vCPU pinning needs KVM (under TCG the vCPUs share QEMU's threads); not pinned"}
-	}
-	n := runtime.NumCPU()
-	var notes []string
-	if len(vcpus) > n {
-		notes = append(notes, fmt.Sprintf("performance mode: %d vCPUs on %d host CPUs: vCPUs share host CPUs", len(vcpus), n))
-	}
-	for _, v := range vcpus {
-		var set unix.CPUSet
-		set.Set(v.Index % n)
-		if err := unix.SchedSetaffinity(v.ThreadID, &set); err != nil {
-			notes = append(notes, fmt.Sprintf("performance mode: pinning vCPU %d (thread %d): %v", v.Index, v.ThreadID, err))
-		}
-	}
-	return notes
 }
 
 // record keeps a result-channel message in the outcome.

@@ -22,6 +22,9 @@ const (
 	FailTimeout   FailureKind = "timeout"     // nothing conclusive before the deadline
 	FailNoResult  FailureKind = "no-result"   // the guest powered off without a final message
 	FailCancelled FailureKind = "cancelled"   // the caller's context ended the run
+	// FailPerfMode: performance mode was asked for and this host cannot
+	// give it (a *perfmode.UnavailableError underneath).
+	FailPerfMode FailureKind = "performance-mode"
 )
 
 // GuestCaused reports whether a failure of this kind came from what ran

@@ -12,6 +12,7 @@ import (
 	"github.com/ktstr-go/ktstr/internal/ksyms"
 	"github.com/ktstr-go/ktstr/runner/guestmem"
 	"github.com/ktstr-go/ktstr/runner/monitor"
+	"github.com/ktstr-go/ktstr/runner/perfmode"
 	"github.com/ktstr-go/ktstr/topology"
 )
 
@@ -66,26 +67,50 @@ func findVmlinux(mc *MonitorConfig, kernel string) (string, error) {
 	return "", fmt.Errorf("no uncompressed vmlinux for the monitor's BTF (tried %s); boot a vmlinux or keep one beside the kernel image", strings.Join(cands, ", "))
 }
 
-// monitorSetup prepares the shared guest RAM before QEMU starts.
-func (vm *VM) monitorSetup(topo topology.Topology) (map[string]string, error) {
+// monitorPrepare loads the kernel's layout for the monitor before QEMU
+// starts; false means the monitor will not run (the reason is noted).
+func (vm *VM) monitorPrepare() bool {
 	mc := vm.cfg.Monitor
 	vmlinux, err := findVmlinux(mc, vm.cfg.Kernel)
 	if err != nil {
 		vm.monitorUnavailable(err)
-		return nil, nil
+		return false
 	}
 	if vm.monLayout, err = monitor.LoadLayout(vmlinux); err != nil {
 		vm.monitorUnavailable(err)
-		return nil, nil
+		return false
 	}
+	return true
+}
+
+// memorySetup creates the guest's RAM as memfds shared with this process
+// (for the monitor, and for performance mode's hugepages and binding)
+// before QEMU starts, and returns the memory backends that replace the
+// topology's own. A hugepage-backed memory that cannot be had falls back
+// to regular pages, and the plan says why.
+func (vm *VM) memorySetup(topo topology.Topology, perf *perfmode.Plan) (map[string]string, error) {
 	var nodes []guestmem.Node
 	for k, mb := range topo.NodeMemoryMB() {
 		nodes = append(nodes, guestmem.Node{ID: topology.NodeMemoryID(k), SizeMB: mb})
 	}
-	if vm.mem, err = guestmem.New(nodes); err != nil {
-		return nil, err
+	var err error
+	if perf != nil && perf.Hugepages {
+		if vm.mem, err = guestmem.New(nodes, guestmem.Options{Hugepages: true}); err != nil {
+			perf.Hugepages, perf.HugepagesWhy = false, err.Error()+"; guest memory uses regular pages"
+		}
 	}
-	return vm.mem.QEMUArgs(monitorFD), nil
+	if vm.mem == nil {
+		if vm.mem, err = guestmem.New(nodes, guestmem.Options{}); err != nil {
+			return nil, err
+		}
+	}
+	backends := vm.mem.QEMUArgs(monitorFD)
+	if perf != nil {
+		for k := range nodes {
+			backends[nodes[k].ID] += perf.BackendOptions(k)
+		}
+	}
+	return backends, nil
 }
 
 // monitorLayout reads where guest RAM is from QEMU (HMP info mtree).
@@ -127,7 +152,7 @@ func (vm *VM) monitorUnavailable(err error) {
 // the symbols are known.
 func (vm *VM) monitorOnMessage(m *wire.Message) {
 	mc := vm.cfg.Monitor
-	if mc == nil || vm.mem == nil || vm.sampler != nil || vm.monErr != "" {
+	if mc == nil || vm.mem == nil || vm.monLayout == nil || vm.sampler != nil || vm.monErr != "" {
 		return
 	}
 	syms, source := mc.Symbols, mc.SymbolSource
@@ -152,10 +177,15 @@ func (vm *VM) monitorOnMessage(m *wire.Message) {
 		}
 		tids[v.Index] = v.ThreadID
 	}
+	var onThread func()
+	if vm.perf != nil {
+		onThread = perfMonitorThread(vm.perf)
+	}
 	s, err := monitor.Start(monitor.Config{
 		Mem: vm.mem, Layout: vm.monLayout, Symbols: syms, Source: source,
 		CPUs: vm.cfg.Topology.CPUs(), Interval: mc.Interval, HZ: mc.HZ,
 		WatchdogTimeout: mc.WatchdogTimeout, QEMUPID: vm.out.QEMUPID, VCPUThreads: tids,
+		OnThread: onThread,
 	})
 	if err != nil {
 		vm.monitorNote(err)

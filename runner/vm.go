@@ -21,6 +21,7 @@ import (
 
 	"github.com/ktstr-go/ktstr/runner/guestmem"
 	"github.com/ktstr-go/ktstr/runner/monitor"
+	"github.com/ktstr-go/ktstr/runner/perfmode"
 )
 
 // VM is a QEMU process started paused, with its QMP monitor connected and
@@ -49,6 +50,8 @@ type VM struct {
 	monErr    string
 	// monUnavailable: the kernel cannot be monitored (not an error).
 	monUnavailable bool
+	// perf is the performance mode plan (nil when off).
+	perf *perfmode.Plan
 }
 
 // Start checks cfg, chooses the accelerator (see [ChooseAccel]), starts
@@ -77,6 +80,12 @@ func start(ctx context.Context, cfg Config, out *Outcome) (*VM, error) {
 	}
 	if err := cfg.Topology.Validate(); err != nil {
 		return nil, setupErr("%v", err)
+	}
+	var perf *perfmode.Plan
+	if cfg.PerformanceMode {
+		if perf, err = PlanPerformance(cfg); err != nil {
+			return nil, err
+		}
 	}
 	mode, err := resolveTCGMode(cfg.TCG)
 	if err != nil {
@@ -133,10 +142,14 @@ func start(ctx context.Context, cfg Config, out *Outcome) (*VM, error) {
 	if vm.resLn, err = net.Listen("unix", plan.ResultSocket); err != nil {
 		return nil, setupErr("result socket: %v", err)
 	}
-	if cfg.Monitor != nil {
-		backends, err := vm.monitorSetup(cfg.Topology)
-		if err != nil {
+	monitored := cfg.Monitor != nil && vm.monitorPrepare()
+	if monitored || perf != nil {
+		backends, err := vm.memorySetup(cfg.Topology, perf)
+		switch {
+		case err != nil && monitored:
 			vm.monitorNote(err)
+		case err != nil:
+			return nil, setupErr("performance mode: guest memory: %v", err)
 		}
 		plan.MemBackends = backends
 	}
@@ -178,13 +191,14 @@ func start(ctx context.Context, cfg Config, out *Outcome) (*VM, error) {
 			out.VCPUs = r.Return
 		}
 	}
-	if plan.MemBackends != nil {
+	if plan.MemBackends != nil && vm.monLayout != nil {
 		if err := vm.monitorLayout(); err != nil {
 			vm.monitorNote(err)
 		}
 	}
-	if cfg.PinVCPUs {
-		out.Notes = append(out.Notes, pinVCPUs(choice.Accel, out.VCPUs)...)
+	if perf != nil {
+		vm.perf = perf
+		out.Performance = vm.perfApply(perf)
 	}
 	ok = true
 	return vm, nil

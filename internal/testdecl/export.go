@@ -19,6 +19,8 @@ type Test struct {
 	// min_sockets, min_llcs, min_cpus, duration_s).
 	Ints        map[string]int64
 	RequiresSMT bool
+	// PerformanceMode is the spec's PerformanceMode.
+	PerformanceMode bool
 	// RequiredFlags and ExcludedFlags are nil when unset or unknown.
 	RequiredFlags, ExcludedFlags []string
 	// WorkTypes is sorted and unique; nil when unknown.
@@ -82,7 +84,8 @@ func AnalyzeDir(dir, rel, importPath string, files []string) ([]*Test, []string,
 func (d *testDecl) export() *Test {
 	t := &Test{
 		Name: d.name, Line: d.line, Ints: maps.Clone(d.ints), RequiresSMT: d.requiresSMT,
-		RequiredFlags: slices.Clone(d.requiredFlags), ExcludedFlags: slices.Clone(d.excludedFlags),
+		PerformanceMode: d.performanceMode,
+		RequiredFlags:   slices.Clone(d.requiredFlags), ExcludedFlags: slices.Clone(d.excludedFlags),
 		WorkTypes: slices.Clone(d.workTypes),
 	}
 	if d.file != nil {

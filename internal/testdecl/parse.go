@@ -58,6 +58,8 @@ type testDecl struct {
 	// attribute name.
 	ints        map[string]int64
 	requiresSMT bool
+	// performanceMode is the spec's PerformanceMode.
+	performanceMode bool
 	// requiredFlags and excludedFlags are nil when unset (or unknown).
 	requiredFlags, excludedFlags []string
 	// workTypes is sorted and unique; nil when unknown.
@@ -508,6 +510,12 @@ func (a *pkgAnalysis) spec(f *goFile, lit *ast.CompositeLit, t *testDecl) {
 				t.requiresSMT = v
 			} else {
 				skipped("requires_smt is left unset")
+			}
+		case "PerformanceMode":
+			if v, ok := a.boolConst(f, kv.Value); ok {
+				t.performanceMode = v
+			} else {
+				skipped("performance_mode is left unset")
 			}
 		case "RequiredFlags":
 			if v, ok := a.stringList(f, kv.Value); ok {

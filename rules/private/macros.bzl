@@ -34,6 +34,7 @@ def ktstr_go_test(
         min_llcs = None,
         min_cpus = None,
         requires_smt = False,
+        performance_mode = False,
         required_flags = [],
         excluded_flags = [],
         duration_s = None,
@@ -82,6 +83,10 @@ def ktstr_go_test(
       min_llcs: gauntlet constraint.
       min_cpus: gauntlet constraint.
       requires_smt: gauntlet constraint.
+      performance_mode: the test asks for performance mode (its Spec's
+        PerformanceMode): its targets run alone and are never cached (a
+        measurement of this host at this moment, not a function of the
+        inputs), and remotely they ask for a dedicated worker.
       required_flags: flags in every profile.
       excluded_flags: flags in no profile.
       duration_s: the test's duration (for estimates).
@@ -129,17 +134,23 @@ def ktstr_go_test(
         sched_attrs = {"scheduler": scheduler.binary, "scheduler_name": scheduler.name}
     common = dict(kwargs)
     common.setdefault("size", "large")
+    perf_tags = []
+    if performance_mode:
+        perf_tags = ["exclusive", "no-cache", "ktstr-performance-mode"]
 
     # Remote execution: the test action (only it: the "test." exec group)
     # asks for a KVM-capable worker; --config=remote-kvm (.bazelrc) adds
     # an execution platform with the //rules:kvm constraint for them.
-    common.setdefault("exec_properties", {"test.ktstr-kvm": "required"})
+    props = {"test.ktstr-kvm": "required"}
+    if performance_mode:
+        props["test.ktstr-dedicated"] = "required"
+    common.setdefault("exec_properties", props)
 
     ktstr_test(
         name = name,
         go_test = go_test,
         kernel = kernel,
-        tags = tags + _resource_tags(cpus, mem),
+        tags = tags + perf_tags + _resource_tags(cpus, mem),
         args = ["-test.run=^%s$$" % test],
         **dict(common, **sched_attrs)
     )
@@ -175,7 +186,7 @@ def ktstr_go_test(
             topology = v.preset,
             profile = v.profile if scheduler.binary else "",
             args = ["-test.run=^%s$$" % test],
-            tags = tags + [
+            tags = tags + perf_tags + [
                 "manual",
                 "ktstr-gauntlet",
                 "ktstr-preset-" + v.preset,

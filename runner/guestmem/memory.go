@@ -18,9 +18,21 @@ type Node struct {
 	SizeMB int
 }
 
+// Options choose how guest RAM is backed.
+type Options struct {
+	// Hugepages backs every node with 2 MB hugepages (a hugetlb memfd);
+	// the pages are reserved when the memory is mapped, so too few free
+	// hugepages fail [New] at once.
+	Hugepages bool
+}
+
+// hugepageSize is the size of the hugepages Options.Hugepages asks for.
+const hugepageSize = 2 << 20
+
 // Memory is a guest's RAM, shared with this process.
 type Memory struct {
 	nodes []Node
+	huge  bool
 	files []*os.File
 	maps  map[string][]byte
 	fdOf  map[string]int
@@ -34,10 +46,18 @@ type Memory struct {
 var ErrNoLayout = errors.New("guest memory layout not known yet")
 
 // New creates one memfd per node, sized and mapped read-only.
-func New(nodes []Node) (*Memory, error) {
-	m := &Memory{nodes: nodes, maps: map[string][]byte{}, fdOf: map[string]int{}}
+func New(nodes []Node, opt Options) (*Memory, error) {
+	m := &Memory{nodes: nodes, huge: opt.Hugepages, maps: map[string][]byte{}, fdOf: map[string]int{}}
+	flags := unix.MFD_CLOEXEC
+	if opt.Hugepages {
+		flags |= unix.MFD_HUGETLB | unix.MFD_HUGE_2MB
+	}
 	for _, n := range nodes {
-		fd, err := unix.MemfdCreate("ktstr-guest-"+n.ID, unix.MFD_CLOEXEC)
+		if opt.Hugepages && (int64(n.SizeMB)<<20)%hugepageSize != 0 {
+			m.Close()
+			return nil, fmt.Errorf("guest memory %s: %d MiB is not a whole number of 2 MB hugepages", n.ID, n.SizeMB)
+		}
+		fd, err := unix.MemfdCreate("ktstr-guest-"+n.ID, flags)
 		if err != nil {
 			m.Close()
 			return nil, fmt.Errorf("guest memory %s: memfd_create: %w", n.ID, err)
@@ -52,6 +72,9 @@ func New(nodes []Node) (*Memory, error) {
 		b, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
 		if err != nil {
 			m.Close()
+			if opt.Hugepages && errors.Is(err, unix.ENOMEM) {
+				return nil, fmt.Errorf("guest memory %s: reserving %d hugepages of 2 MB: %w (too few free)", n.ID, size/hugepageSize, err)
+			}
 			return nil, fmt.Errorf("guest memory %s: mmap: %w", n.ID, err)
 		}
 		m.maps[n.ID] = b
@@ -154,14 +177,32 @@ func (m *Memory) WriteAt(p []byte, gpa uint64) error {
 		return err
 	}
 	for i, n := range m.nodes {
-		if n.ID == r.Backend {
-			if _, err := m.files[i].WriteAt(p, int64(off)); err != nil {
-				return fmt.Errorf("writing guest memory at %#x: %w", gpa, err)
-			}
-			return nil
+		if n.ID != r.Backend {
+			continue
 		}
+		if m.huge {
+			return writeHuge(m.files[i], p, off, gpa)
+		}
+		if _, err := m.files[i].WriteAt(p, int64(off)); err != nil {
+			return fmt.Errorf("writing guest memory at %#x: %w", gpa, err)
+		}
+		return nil
 	}
 	return fmt.Errorf("no backend %s", r.Backend)
+}
+
+// writeHuge writes p at off of a hugetlb file, which has no write(2):
+// through a writable mapping of the hugepages it touches, for the
+// moment of the write only.
+func writeHuge(f *os.File, p []byte, off uint64, gpa uint64) error {
+	start := off &^ (hugepageSize - 1)
+	end := (off + uint64(len(p)) + hugepageSize - 1) &^ (hugepageSize - 1)
+	b, err := unix.Mmap(int(f.Fd()), int64(start), int(end-start), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return fmt.Errorf("writing guest memory at %#x: mapping its hugepage: %w", gpa, err)
+	}
+	copy(b[off-start:], p)
+	return unix.Munmap(b)
 }
 
 // Close unmaps and closes everything. Reads after Close fail.

@@ -53,6 +53,9 @@ type Config struct {
 	// whether each vCPU ran.
 	QEMUPID     int
 	VCPUThreads []int
+	// OnThread, when set, runs on the sampling thread as it starts (the
+	// runner's performance mode pins it and raises its priority).
+	OnThread func()
 }
 
 // Sampler samples a guest until Stop.
@@ -149,7 +152,14 @@ func newSampler(cfg Config) (*Sampler, error) {
 
 func (s *Sampler) loop() {
 	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	if s.cfg.OnThread != nil {
+		// The hook may change the thread (its CPUs, its priority): it
+		// must not go back to the runtime's pool, so it stays locked and
+		// ends with this goroutine.
+		s.cfg.OnThread()
+	} else {
+		defer runtime.UnlockOSThread()
+	}
 	defer close(s.done)
 	cpu0 := threadCPU()
 	t0 := time.Now()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ktstr-go/ktstr/guest/sysinfo"
 	"github.com/ktstr-go/ktstr/guest/wire"
+	"github.com/ktstr-go/ktstr/runner/perfmode"
 )
 
 // hostTopo is what "ktstr topo --json" prints.
@@ -17,8 +18,13 @@ type hostTopo struct {
 	// "" when the machine is not regular (unequal packages, say).
 	Topology string `json:"topology,omitempty"`
 	// MaxVCPUs is the largest guest that performance mode can pin here
-	// (a host CPU per vCPU, one left for QEMU's own threads).
+	// (a host CPU per vCPU, one left for QEMU's own threads); MaxLLCs
+	// the most guest LLCs it can give a host LLC group each.
 	MaxVCPUs int `json:"max_performance_vcpus"`
+	MaxLLCs  int `json:"max_performance_llcs"`
+	// FreeHugepages is how many 2 MB hugepages are free, for performance
+	// mode's guest memory (-1: unknown).
+	FreeHugepages int `json:"free_hugepages_2mb"`
 }
 
 // topo prints this machine's CPU topology as the kernel reports it:
@@ -34,7 +40,21 @@ func (a *app) topo(args []string) int {
 	if err != nil {
 		return a.fail(fmt.Errorf("reading the host topology: %w", err))
 	}
-	h := hostTopo{GuestView: v, Topology: regularTopology(v), MaxVCPUs: max(v.CPUs-1, 0)}
+	h := hostTopo{GuestView: v, Topology: regularTopology(v), MaxVCPUs: max(v.CPUs-1, 0), FreeHugepages: -1}
+	if ph, err := perfmode.ReadHost(*root); err == nil {
+		h.MaxLLCs = len(ph.LLCs)
+		free := 0
+		for _, n := range ph.Nodes {
+			if n.FreeHugepages < 0 {
+				free = -1
+				break
+			}
+			free += n.FreeHugepages
+		}
+		if len(ph.Nodes) > 0 {
+			h.FreeHugepages = free
+		}
+	}
 	if *asJSON {
 		return a.writeJSON(h)
 	}
@@ -54,7 +74,11 @@ func (a *app) topo(args []string) int {
 	}
 	fmt.Fprintf(tw, "smt:\t%s\n", smt)
 	fmt.Fprintf(tw, "memory:\t%d MiB\n", v.MemoryMB)
-	fmt.Fprintf(tw, "performance mode:\tup to %d vCPUs pinned (one host CPU kept for QEMU's threads)\n", h.MaxVCPUs)
+	huge := "unknown"
+	if h.FreeHugepages >= 0 {
+		huge = fmt.Sprint(h.FreeHugepages)
+	}
+	fmt.Fprintf(tw, "performance mode:\tup to %d vCPUs pinned (one host CPU kept for QEMU's threads), up to %d guest LLCs (one host LLC group each), %s free 2 MB hugepages\n", h.MaxVCPUs, h.MaxLLCs, huge)
 	tw.Flush()
 	return 0
 }

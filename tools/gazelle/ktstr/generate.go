@@ -254,6 +254,9 @@ func (l *ktstrLang) testRule(args language.GenerateArgs, cfg *ktstrConfig, t *te
 	if t.RequiresSMT {
 		r.SetAttr("requires_smt", true)
 	}
+	if t.PerformanceMode {
+		r.SetAttr("performance_mode", true)
+	}
 	if len(t.RequiredFlags) > 0 {
 		r.SetAttr("required_flags", exactList(t.RequiredFlags))
 	}

@@ -27,7 +27,7 @@ const (
 var generatedAttrs = []string{
 	"go_test", "test", "kernel",
 	"sockets", "cores", "threads", "memory_mb",
-	"min_sockets", "min_llcs", "min_cpus", "requires_smt",
+	"min_sockets", "min_llcs", "min_cpus", "requires_smt", "performance_mode",
 	"required_flags", "excluded_flags", "duration_s", "work_types",
 	"scheduler", "profiles",
 	"scheduler_name", "scheduler_flags", "scheduler_requires",

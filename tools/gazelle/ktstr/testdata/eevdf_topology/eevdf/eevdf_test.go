@@ -62,3 +62,9 @@ func Testlower(t *testing.T) {
 func helper(t *testing.T) {
 	ktstr.Run(t, ktstr.Spec{})
 }
+
+// TestIsolated asks for performance mode: its targets run alone and are
+// never cached.
+func TestIsolated(t *testing.T) {
+	ktstr.Run(t, ktstr.Spec{Cores: 1, PerformanceMode: true})
+}
