@@ -48,8 +48,12 @@ type gauntletSelection struct {
 	Warnings []string       `json:"warnings,omitempty"`
 	// Left lists the tests left out because Bazel has no gauntlet for
 	// them (no ktstr_go_test rule, or gauntlet = False).
-	Left  []string        `json:"left_out,omitempty"`
-	tests []*gauntletTest // for the text output
+	Left []string `json:"left_out,omitempty"`
+	// Isolated lists the performance-mode tests a budget leaves out:
+	// their variants need a host to themselves, which a budget run on
+	// shared runners does not give (they would skip).
+	Isolated []string        `json:"performance_mode_left_out,omitempty"`
+	tests    []*gauntletTest // for the text output
 }
 
 type gauntletPick struct {
@@ -230,6 +234,10 @@ func selectGauntlet(root string, patterns []string, budget time.Duration) (*gaun
 			tests = kept
 		}
 		for _, t := range tests {
+			if budget > 0 && t.PerformanceMode {
+				sel.Isolated = append(sel.Isolated, t.Pos()+": "+t.Name)
+				continue
+			}
 			vs, err := gauntlet.Variants(gauntletTestOf(relOrEmpty(rel), t))
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", t.Pos(), err)
@@ -415,6 +423,9 @@ func printGauntlet(a *app, sel *gauntletSelection, budget time.Duration) {
 	}
 	if len(sel.Left) > 0 {
 		fmt.Fprintf(a.stdout, "left out, no Bazel gauntlet (no ktstr_go_test rule, or gauntlet = False): %s\n", strings.Join(sel.Left, ", "))
+	}
+	if len(sel.Isolated) > 0 {
+		fmt.Fprintf(a.stdout, "left out, performance mode (each variant needs a host to itself): %s\n", strings.Join(sel.Isolated, ", "))
 	}
 }
 

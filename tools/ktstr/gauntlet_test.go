@@ -66,6 +66,9 @@ var sched = ktstr.Scheduler{Name: "s", GoPackage: "example.com/m/s", Flags: []kt
 
 func TestA(t *testing.T) { ktstr.Run(t, ktstr.Spec{Scheduler: &sched, MinLLCs: 2}) }
 func TestB(t *testing.T) { ktstr.Run(t, ktstr.Spec{Sockets: 1, Cores: 2, Threads: 1, Work: ktstr.Mixed}) }
+
+// TestC needs a host to itself: a budget leaves it out.
+func TestC(t *testing.T) { ktstr.Run(t, ktstr.Spec{Cores: 1, PerformanceMode: true}) }
 `)
 	t.Chdir(dir)
 
@@ -81,6 +84,9 @@ func TestB(t *testing.T) { ktstr.Run(t, ktstr.Spec{Sockets: 1, Cores: 2, Threads
 	// TestB: 1 profile on every preset.
 	if sel.Tests != 2 || sel.Variants != 3*18+19 {
 		t.Errorf("tests %d variants %d, want 2 and %d", sel.Tests, sel.Variants, 3*18+19)
+	}
+	if len(sel.Isolated) != 1 || !strings.HasSuffix(sel.Isolated[0], ": TestC") {
+		t.Errorf("performance-mode tests left out: %q, want TestC", sel.Isolated)
 	}
 	if sel.Total > 40 || len(sel.Chosen) == 0 {
 		t.Errorf("chosen %d variants for %ds, want some within 40s", len(sel.Chosen), sel.Total)
@@ -98,7 +104,7 @@ func TestB(t *testing.T) { ktstr.Run(t, ktstr.Spec{Sockets: 1, Cores: 2, Threads
 	if code := run([]string{"gauntlet", "--budget", "40s"}, &out, &errs); code != 0 {
 		t.Fatalf("exit %d: %s", code, errs.String())
 	}
-	for _, want := range []string{"2 tests, 73 variants", "budget 40s:", "NEW FEATURES", "sched=s", "profile=a+b"} {
+	for _, want := range []string{"2 tests, 73 variants", "budget 40s:", "NEW FEATURES", "sched=s", "profile=a+b", "left out, performance mode (each variant needs a host to itself): p/p_test.go:"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
