@@ -69,7 +69,7 @@ func (vm *VM) perfApply(p *perfmode.Plan) *perfmode.Report {
 		} else {
 			pinned = true
 			rep.Parts = append(rep.Parts, perfmode.Part{Name: perfmode.PartPinning, Applied: true,
-				Detail: fmt.Sprintf("vCPU i on host CPU %v (guest LLCs on host LLC groups %s)", p.VCPUCPUs, joinSets(p.HostLLCs))})
+				Detail: fmt.Sprintf("vCPU i on host CPU %v (guest LLCs on host LLC groups %s)", p.VCPUCPUs, perfmode.JoinSets(p.HostLLCs))})
 		}
 		rep.Parts = append(rep.Parts, fifoPart(p, tids, pinned))
 	}
@@ -231,12 +231,4 @@ func setAffinity(tid int, cpus topology.CPUSet) error {
 
 func setFIFO(tid, prio int) error {
 	return unix.SchedSetAttr(tid, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: uint32(prio)}, 0)
-}
-
-func joinSets(ss []topology.CPUSet) string {
-	parts := make([]string, len(ss))
-	for i, s := range ss {
-		parts[i] = s.String()
-	}
-	return strings.Join(parts, " ")
 }

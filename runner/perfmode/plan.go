@@ -106,7 +106,7 @@ func NewPlan(h Host, t topology.Topology, nodeMemoryMB []int) (*Plan, error) {
 	}
 	sort.SliceStable(groups, func(i, j int) bool { return groups[i].Len() > groups[j].Len() })
 	if len(groups) < t.LLCs() {
-		return nil, unavailable("each of its %d LLCs needs a host LLC group of its own, and the usable host CPUs span %d (%s)", t.LLCs(), len(groups), joinSets(groups))
+		return nil, unavailable("each of its %d LLCs needs a host LLC group of its own, and the usable host CPUs span %d (%s)", t.LLCs(), len(groups), JoinSets(groups))
 	}
 	per := t.Cores * t.Threads
 	p := &Plan{Topology: t, NodeMemoryMB: nodeMemoryMB, VCPUCPUs: make([]int, vcpus)}
@@ -241,7 +241,8 @@ func ThreadsPinnable(tids []int) (bool, string) {
 	return true, ""
 }
 
-func joinSets(ss []topology.CPUSet) string {
+// JoinSets lists CPU sets apart by spaces ("none" for none).
+func JoinSets(ss []topology.CPUSet) string {
 	parts := make([]string, len(ss))
 	for i, s := range ss {
 		parts[i] = s.String()
