@@ -134,6 +134,22 @@ func Boot(ctx context.Context, cfg Config) (*Outcome, error) {
 	return vm.Wait(ctx)
 }
 
+// vcpuThreads is the host thread id of each vCPU (0 where QMP reported
+// none), at least n long.
+func (out *Outcome) vcpuThreads(n int) []int {
+	tids := make([]int, n)
+	for _, v := range out.VCPUs {
+		if v.Index < 0 {
+			continue
+		}
+		for len(tids) <= v.Index {
+			tids = append(tids, 0)
+		}
+		tids[v.Index] = v.ThreadID
+	}
+	return tids
+}
+
 // record keeps a result-channel message in the outcome.
 func (out *Outcome) record(m *wire.Message) {
 	out.Messages = append(out.Messages, *m)

@@ -170,13 +170,7 @@ func (vm *VM) monitorOnMessage(m *wire.Message) {
 	default:
 		return
 	}
-	var tids []int
-	for _, v := range vm.out.VCPUs {
-		for len(tids) <= v.Index {
-			tids = append(tids, 0)
-		}
-		tids[v.Index] = v.ThreadID
-	}
+	tids := vm.out.vcpuThreads(0)
 	var onThread func()
 	if vm.perf != nil {
 		onThread = perfMonitorThread(vm.perf)

@@ -42,12 +42,7 @@ func PlanPerformance(cfg Config) (*perfmode.Plan, error) {
 func (vm *VM) perfApply(p *perfmode.Plan) *perfmode.Report {
 	rep := &perfmode.Report{Warnings: p.Warnings, VCPUCPUs: p.VCPUCPUs, ServiceCPUs: p.Service.String()}
 	pid := vm.out.QEMUPID
-	tids := make([]int, vm.cfg.Topology.CPUs())
-	for _, v := range vm.out.VCPUs {
-		if v.Index >= 0 && v.Index < len(tids) {
-			tids[v.Index] = v.ThreadID
-		}
-	}
+	tids := vm.out.vcpuThreads(vm.cfg.Topology.CPUs())
 	rep.Parts = append(rep.Parts, memoryParts(p, pid, vm.mem != nil)...)
 
 	own, why := perfmode.ThreadsPinnable(tids)

@@ -79,3 +79,15 @@ func TestQEMUArgsPerformanceMemory(t *testing.T) {
 		t.Errorf("fallback: hugepages %v (%s), backend %q", p.Hugepages, p.HugepagesWhy, b2["ktstr-mem0"])
 	}
 }
+
+// vcpuThreads: the thread of each vCPU by index, however QMP orders
+// them, 0 for a vCPU it did not report, and as long as asked at least.
+func TestVCPUThreads(t *testing.T) {
+	out := &Outcome{VCPUs: []VCPU{{Index: 2, ThreadID: 12}, {Index: 0, ThreadID: 10}}}
+	if got := out.vcpuThreads(4); len(got) != 4 || got[0] != 10 || got[1] != 0 || got[2] != 12 || got[3] != 0 {
+		t.Errorf("vcpuThreads(4) = %v, want [10 0 12 0]", got)
+	}
+	if got := out.vcpuThreads(0); len(got) != 3 || got[2] != 12 {
+		t.Errorf("vcpuThreads(0) = %v, want [10 0 12]", got)
+	}
+}

@@ -3,18 +3,34 @@ package hugepages
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
 
-// Paths of the kernel's hugepage pool (2 MB pages, the default size).
+// The hugepage size ktstr uses (x86_64's default): SizeKB, and Size in
+// bytes. SysfsDir is the name of its folder below
+// /sys/kernel/mm/hugepages and each NUMA node's hugepages folder.
+const (
+	SizeKB   = 2048
+	Size     = SizeKB << 10
+	SysfsDir = "hugepages-2048kB"
+)
+
+// Paths of the kernel's pool of them.
 const (
 	nrPath   = "/proc/sys/vm/nr_hugepages"
-	freePath = "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
+	freePath = "/sys/kernel/mm/hugepages/" + SysfsDir + "/free_hugepages"
 )
 
 // Free is how many 2 MB hugepages are free on this machine.
 func Free() (int, error) { return readInt(freePath) }
+
+// NodeFree is how many are free on NUMA node id, as the sysfs below root
+// ("/" for this machine) says.
+func NodeFree(root string, id int) (int, error) {
+	return readInt(filepath.Join(root, "sys/devices/system/node", "node"+strconv.Itoa(id), "hugepages", SysfsDir, "free_hugepages"))
+}
 
 // Ensure makes at least n 2 MB hugepages free, raising the pool when
 // fewer are, and returns a function that puts the pool back to its old

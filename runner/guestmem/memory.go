@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ktstr-go/ktstr/internal/hugepages"
 )
 
 // Node is one NUMA node's RAM backend.
@@ -26,8 +28,9 @@ type Options struct {
 	Hugepages bool
 }
 
-// hugepageSize is the size of the hugepages Options.Hugepages asks for.
-const hugepageSize = 2 << 20
+// hugepageSize is the size of the hugepages Options.Hugepages asks for
+// (MFD_HUGE_2MB).
+const hugepageSize = hugepages.Size
 
 // Memory is a guest's RAM, shared with this process.
 type Memory struct {

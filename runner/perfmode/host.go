@@ -11,11 +11,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ktstr-go/ktstr/guest/sysinfo"
+	"github.com/ktstr-go/ktstr/internal/hugepages"
 	"github.com/ktstr-go/ktstr/topology"
 )
 
 // HugepageKB is the hugepage size performance mode uses.
-const HugepageKB = 2048
+const HugepageKB = hugepages.SizeKB
 
 // Host is what performance mode needs to know about the machine.
 type Host struct {
@@ -97,7 +98,7 @@ func ReadHost(root string) (Host, error) {
 			return h, fmt.Errorf("NUMA node %d's CPUs %q: %w", id, l, err)
 		}
 		free := -1
-		if n, err := readInt(filepath.Join(root, "sys/devices/system/node", fmt.Sprintf("node%d", id), "hugepages", fmt.Sprintf("hugepages-%dkB", HugepageKB), "free_hugepages")); err == nil {
+		if n, err := hugepages.NodeFree(root, id); err == nil {
 			free = n
 		}
 		h.Nodes = append(h.Nodes, Node{ID: id, CPUs: cpus, FreeHugepages: free})
@@ -189,12 +190,4 @@ func readList(path string) (topology.CPUSet, error) {
 		return topology.CPUSet{}, err
 	}
 	return topology.ParseCPUList(strings.TrimSpace(string(b)))
-}
-
-func readInt(path string) (int, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	return strconv.Atoi(strings.TrimSpace(string(b)))
 }
