@@ -74,6 +74,7 @@ func TestFragment(t *testing.T) {
 		"CGROUPS", "CGROUP_SCHED", "FAIR_GROUP_SCHED", "CPUSETS", "CGROUP_BPF",
 		"NUMA", "SMP", "SCHED_SMT", "SCHED_MC", "SERIAL_8250", "SERIAL_8250_CONSOLE",
 		"VIRTIO_PCI", "VIRTIO_CONSOLE", "BLK_DEV_INITRD", "RD_GZIP", "PVH", "DEVTMPFS", "TMPFS",
+		"PVPANIC", "MAGIC_SYSRQ", "X86_IOPL_IOPERM",
 	}
 	if err := CheckConfig([]byte(Fragment), wantY...); err != nil {
 		t.Errorf("Fragment: %v", err)

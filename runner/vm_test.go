@@ -120,11 +120,11 @@ func assertGone(t *testing.T, out *runner.Outcome) {
 	}
 }
 
-func bootErr(t *testing.T, err error, want runner.FailureKind) *runner.BootError {
+func bootErr(t *testing.T, out *runner.Outcome, err error, want runner.FailureKind) *runner.BootError {
 	t.Helper()
 	var be *runner.BootError
 	if !errors.As(err, &be) {
-		t.Fatalf("want a *BootError of kind %s, got %v", want, err)
+		t.Fatalf("want a *BootError of kind %s, got %v%s", want, err, guestSaid(out))
 	}
 	if be.Kind != want {
 		t.Fatalf("want failure kind %s, got %s: %v", want, be.Kind, err)
@@ -173,7 +173,7 @@ func TestKernelPanicAtBoot(t *testing.T) {
 	start := time.Now()
 	out, err := runner.Boot(context.Background(), cfg)
 	assertGone(t, out)
-	be := bootErr(t, err, runner.FailPanic)
+	be := bootErr(t, out, err, runner.FailPanic)
 	if !strings.Contains(be.ConsoleTail, "Kernel panic") {
 		t.Errorf("console tail lacks the panic:\n%s", be.ConsoleTail)
 	}
@@ -186,7 +186,7 @@ func TestKernelPanicAtBoot(t *testing.T) {
 func TestKernelPanicDuringTest(t *testing.T) {
 	out, err := runner.Boot(context.Background(), config(t, "crash", time.Minute))
 	assertGone(t, out)
-	be := bootErr(t, err, runner.FailPanic)
+	be := bootErr(t, out, err, runner.FailPanic)
 	if !strings.Contains(be.ConsoleTail, "sysrq") {
 		t.Errorf("console tail lacks the sysrq crash:\n%s", be.ConsoleTail)
 	}
@@ -203,7 +203,7 @@ func TestHungGuestTimesOut(t *testing.T) {
 	out, err := runner.Boot(context.Background(), cfg)
 	elapsed := time.Since(start)
 	assertGone(t, out)
-	be := bootErr(t, err, runner.FailTimeout)
+	be := bootErr(t, out, err, runner.FailTimeout)
 	if elapsed > cfg.Timeout+15*time.Second {
 		t.Errorf("timeout of %v took %v", cfg.Timeout, elapsed)
 	}
@@ -230,7 +230,7 @@ func TestMissingKernel(t *testing.T) {
 		Topology: topology.Topology{Sockets: 1, Cores: 1, Threads: 1},
 	})
 	assertGone(t, out)
-	be := bootErr(t, err, runner.FailSetup)
+	be := bootErr(t, out, err, runner.FailSetup)
 	if !strings.Contains(be.Error(), "/nonexistent/vmlinux") {
 		t.Errorf("error does not name the kernel: %v", be)
 	}
@@ -238,11 +238,11 @@ func TestMissingKernel(t *testing.T) {
 
 func TestMissingQEMU(t *testing.T) {
 	k, base := vmFixture(t)
-	_, err := runner.Boot(context.Background(), runner.Config{
+	out, err := runner.Boot(context.Background(), runner.Config{
 		QEMU: "/nonexistent/qemu-system-x86_64", Kernel: k, Initramfs: []string{base},
 		Topology: topology.Topology{Sockets: 1, Cores: 1, Threads: 1},
 	})
-	bootErr(t, err, runner.FailSetup)
+	bootErr(t, out, err, runner.FailSetup)
 	if !errors.Is(err, runner.ErrQEMUNotFound) || !strings.Contains(err.Error(), "/nonexistent/qemu-system-x86_64") {
 		t.Errorf("want ErrQEMUNotFound naming the path, got %v", err)
 	}
@@ -353,7 +353,7 @@ func TestKVMChoiceHolds(t *testing.T) {
 		}
 		return
 	}
-	be := bootErr(t, err, runner.FailAccel)
+	be := bootErr(t, out, err, runner.FailAccel)
 	if !errors.Is(err, runner.ErrKVMUnusable) || !strings.Contains(be.Error(), v.Reason) {
 		t.Errorf("KVM asked for: %v; want ErrKVMUnusable with the probe's reason", err)
 	}
@@ -397,13 +397,27 @@ func TestStoppedVMFailsFast(t *testing.T) {
 	out, err := vm.Wait(context.Background())
 	end := time.Now()
 	assertGone(t, out)
-	be := bootErr(t, err, runner.FailStopped)
+	be := bootErr(t, out, err, runner.FailStopped)
 	if !strings.Contains(be.Detail, "status paused") {
 		t.Errorf("the reason does not name QEMU's state: %v", be.Detail)
 	}
 	if d := end.Sub(<-stopped); d > 5*time.Second {
 		t.Errorf("a stopped VM was reported %v after the stop, want within 5s", d)
 	}
+}
+
+// guestSaid is what a run that did not fail as expected reports of the
+// guest: the kernel it booted, the test's exit code and output tail
+// (guestprog says there why it could not crash the guest).
+func guestSaid(out *runner.Outcome) string {
+	if out == nil {
+		return ""
+	}
+	s := fmt.Sprintf("\nkernel %s", fixture.kern)
+	if out.Result != nil {
+		s += fmt.Sprintf("; guest test exit code %d, output tail:\n%s", out.Result.ExitCode, out.Result.OutputTail)
+	}
+	return s
 }
 
 // TestPvpanicFailsFast: a guest that reports a panic through the pvpanic
@@ -424,7 +438,7 @@ func TestPvpanicFailsFast(t *testing.T) {
 	out, err := runner.Boot(context.Background(), cfg)
 	end := time.Now()
 	assertGone(t, out)
-	be := bootErr(t, err, runner.FailPanic)
+	be := bootErr(t, out, err, runner.FailPanic)
 	if !strings.Contains(be.Detail, "panicked") {
 		t.Errorf("reason %q does not say the guest panicked", be.Detail)
 	}

@@ -33,13 +33,17 @@ func main() {
 			x = x*6364136223846793005 + 1
 		}
 	case "crash":
+		// A kernel without CONFIG_MAGIC_SYSRQ has no trigger: say so and
+		// fail at once rather than wait out the test's timeout.
 		if err := os.WriteFile("/proc/sysrq-trigger", []byte("c"), 0); err != nil {
-			fmt.Println("guestprog:", err)
+			fmt.Println("guestprog: cannot crash the kernel (CONFIG_MAGIC_SYSRQ?):", err)
+			os.Exit(4)
 		}
 		time.Sleep(time.Minute)
 	case "pvpanic":
 		if err := pvpanic(); err != nil {
-			fmt.Println("guestprog:", err)
+			fmt.Println("guestprog: cannot reach the pvpanic device (CONFIG_X86_IOPL_IOPERM?):", err)
+			os.Exit(4)
 		}
 		time.Sleep(time.Minute)
 	case "exit3":
