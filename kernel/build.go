@@ -223,7 +223,7 @@ func (c Cache) Build(ctx context.Context, opts BuildOptions) (BuildResult, error
 		say("not cached: %s; the kernel is %s", dirty, filepath.Join(opts.OutDir, "vmlinux"))
 		return res, nil
 	}
-	e, err := c.Store(StoreRequest{Version: version, Source: BuiltSourcePrefix + id + " (" + opts.Base + " + ktstr.kconfig)", Vmlinuz: bz, Vmlinux: vmlinux, Config: config, SystemMap: sysmap})
+	e, err := c.Store(StoreRequest{Version: version, Source: BuiltSourcePrefix + id + " (" + opts.Base + " + ktstr.kconfig)", Vmlinuz: bz, Vmlinux: vmlinux, Config: config, SystemMap: sysmap, FragmentSHA256: sha256Hex([]byte(opts.Fragment))})
 	if err != nil {
 		return res, err
 	}

@@ -59,8 +59,19 @@ type Entry struct {
 	// SchedExt reports whether the kernel's config has every option in
 	// RequiredSchedExt; false when the config is missing or lacks one.
 	SchedExt bool `json:"sched_ext"`
+	// FragmentSHA256 is the hex sha256 of the kconfig fragment a ktstr
+	// kernel build merged (see FragmentSum); empty for fetched kernels
+	// and for builds stored before it was recorded.
+	FragmentSHA256 string `json:"fragment_sha256,omitempty"`
 	// FetchedAt is when the entry was stored.
 	FetchedAt time.Time `json:"fetched_at"`
+}
+
+// OlderFragment reports whether the entry was built from a kconfig
+// fragment other than this ktstr's Fragment: options added to the
+// fragment since may be missing from it.
+func (e Entry) OlderFragment() bool {
+	return e.FragmentSHA256 != "" && e.FragmentSHA256 != FragmentSum()
 }
 
 // StoreRequest is the content of a new cache entry.
@@ -76,6 +87,8 @@ type StoreRequest struct {
 	// SystemMap is the kernel's symbol table (System.map); nil when the
 	// package has none, or only a placeholder (see IsRealSystemMap).
 	SystemMap []byte
+	// FragmentSHA256 is recorded in the entry (Entry.FragmentSHA256).
+	FragmentSHA256 string
 	// FetchedAt defaults to the current time.
 	FetchedAt time.Time
 }
@@ -374,12 +387,13 @@ func (c Cache) Store(req StoreRequest) (Entry, error) {
 	}
 	final := filepath.Join(c.Dir, req.Version)
 	e := Entry{
-		Version:       req.Version,
-		Source:        req.Source,
-		Dir:           final,
-		VmlinuzSHA256: sha256Hex(req.Vmlinuz),
-		SchedExt:      len(req.Config) > 0 && CheckConfig(req.Config, RequiredSchedExt...) == nil,
-		FetchedAt:     fetched.UTC().Round(0),
+		Version:        req.Version,
+		Source:         req.Source,
+		Dir:            final,
+		VmlinuzSHA256:  sha256Hex(req.Vmlinuz),
+		SchedExt:       len(req.Config) > 0 && CheckConfig(req.Config, RequiredSchedExt...) == nil,
+		FragmentSHA256: req.FragmentSHA256,
+		FetchedAt:      fetched.UTC().Round(0),
 	}
 	type file struct {
 		name string

@@ -2,7 +2,9 @@ package kernel
 
 import (
 	"bytes"
+	"crypto/sha256"
 	_ "embed" // for the kconfig fragment
+	"encoding/hex"
 	"fmt"
 	"strings"
 )
@@ -15,6 +17,13 @@ import (
 //
 //go:embed ktstr.kconfig
 var Fragment string
+
+// FragmentSum is the hex sha256 of Fragment, recorded in the cache entry
+// of a kernel built from it (Entry.FragmentSHA256).
+func FragmentSum() string {
+	sum := sha256.Sum256([]byte(Fragment))
+	return hex.EncodeToString(sum[:])
+}
 
 // RequiredSchedExt lists the options a kernel must have built in (=y) to
 // run sched_ext BPF schedulers. Treat it as read-only.

@@ -207,6 +207,9 @@ func resolveCache(opts ResolveOptions, getenv func(string) string) (Kernel, bool
 			tried = append(tried, Attempt{w, err.Error()})
 			continue
 		}
+		if e.OlderFragment() {
+			k.Note = joinNotes(k.Note, OlderFragmentNote)
+		}
 		return k, true, nil
 	}
 	return Kernel{}, false, tried
@@ -423,4 +426,16 @@ func findConfig(image, treeRoot, version, bootDir string) string {
 		}
 	}
 	return ""
+}
+
+// OlderFragmentNote is the note on a cached kernel built from another
+// ktstr.kconfig than this ktstr's (Entry.OlderFragment).
+const OlderFragmentNote = "built from another ktstr.kconfig than this ktstr's: options the fragment gained since may be missing; build it again with \"ktstr kernel build\""
+
+// joinNotes joins two notes with "; ", either of which may be empty.
+func joinNotes(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + "; " + b
 }

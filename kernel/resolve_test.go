@@ -300,3 +300,41 @@ func TestResolveMissingChosenPathIsNoKernel(t *testing.T) {
 		}
 	}
 }
+
+// A cached ktstr build from another fragment than this ktstr's resolves
+// with a note saying to build again; one from this fragment, and a
+// fetched kernel (no fragment recorded), without.
+func TestResolveOlderFragmentNote(t *testing.T) {
+	for _, tc := range []struct {
+		name, fragment string
+		note           bool
+	}{
+		{"older build", strings.Repeat("0", 64), true},
+		{"current build", FragmentSum(), false},
+		{"fetched", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Cache{Dir: filepath.Join(t.TempDir(), "kernels")}
+			e, err := c.Store(StoreRequest{Version: "7.0-ktstr-x", Source: "test", Vmlinuz: []byte("vmlinuz"),
+				Vmlinux: []byte("\x7fELF vmlinux"), Config: []byte(schedExtConfig), FragmentSHA256: tc.fragment})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.OlderFragment() != tc.note {
+				t.Errorf("OlderFragment() = %v, want %v", e.OlderFragment(), tc.note)
+			}
+			k, err := Resolve(ResolveOptions{Getenv: func(string) string { return "" }, Cache: &c, WellKnown: []string{}, NeedSchedExt: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(k.Note, "ktstr kernel build"); got != tc.note {
+				t.Errorf("note %q: says to build again = %v, want %v", k.Note, got, tc.note)
+			}
+			// The fragment's sum survives the round trip through metadata.json.
+			listed, err := c.List()
+			if err != nil || len(listed) != 1 || listed[0].FragmentSHA256 != tc.fragment {
+				t.Errorf("List() = %+v, %v: want fragment %q kept", listed, err, tc.fragment)
+			}
+		})
+	}
+}

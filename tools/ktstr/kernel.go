@@ -66,6 +66,13 @@ func printEntry(w io.Writer, e kernel.Entry) {
 	fmt.Fprintf(tw, "sched_ext:\t%s\n", yesNo(e.SchedExt))
 	fmt.Fprintf(tw, "boot image:\t%s\n", e.BootImage())
 	fmt.Fprintf(tw, "config:\t%s\n", orUnknown(e.ConfigPath()))
+	if e.FragmentSHA256 != "" {
+		whose := "this ktstr's ktstr.kconfig"
+		if e.OlderFragment() {
+			whose = kernel.OlderFragmentNote
+		}
+		fmt.Fprintf(tw, "fragment:\tsha256 %.12s (%s)\n", e.FragmentSHA256, whose)
+	}
 	fmt.Fprintf(tw, "fetched:\t%s\n", e.FetchedAt.Local().Format(time.RFC3339))
 	tw.Flush()
 }
@@ -100,6 +107,11 @@ func (a *app) kernelList(args []string) int {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Version, yesNo(e.SchedExt), e.FetchedAt.Local().Format("2006-01-02 15:04"), e.BootImage())
 	}
 	tw.Flush()
+	for _, e := range entries {
+		if e.OlderFragment() {
+			fmt.Fprintf(a.stderr, "note: %s was %s\n", e.Version, kernel.OlderFragmentNote)
+		}
+	}
 	return 0
 }
 
