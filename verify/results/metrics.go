@@ -44,12 +44,17 @@ var specs = []Spec{
 	{"min_work_units", "units", Higher, 0.5, 0, "work units of the worker that did least"},
 	{"iterations", "iterations", Higher, 0.25, 0, "work-loop iterations of all workers"},
 	{"max_gap_ms", "ms", Lower, 1.0, 250, "longest scheduling gap of any worker"},
-	{"spread_pct", "%", Lower, 1.0, 10, "largest off-CPU spread within a cgroup"},
+	// Off-CPU spreads of short TCG runs swing by more than 10 points
+	// between healthy runs (2.0 then 15.4 in two runs of
+	// examples' TestCompareSubject); the spread check itself allows 35
+	// under TCG.
+	{"spread_pct", "%", Lower, 1.0, 20, "largest off-CPU spread within a cgroup"},
 	{"off_cpu_pct", "%", Lower, 0.5, 10, "off-CPU time over wall time, mean over workers"},
 	{"run_delay_ms", "ms", Lower, 1.0, 50, "run-queue delay per worker, mean"},
 	{"migrations", "migrations", Lower, 1.0, 50, "CPU migrations of all workers"},
-	// Wake latencies under TCG swing by several times between runs.
-	{"wake_p99_us", "µs", Lower, 5.0, 50000, "worst p99 wake latency of a worker"},
+	// Wake latencies under TCG swing by several times between runs (34.8
+	// ms then 188 ms, 5.4 times, in two healthy runs of TestCompareSubject).
+	{"wake_p99_us", "µs", Lower, 10.0, 50000, "worst p99 wake latency of a worker"},
 	{"checks_failed", "checks", Lower, 0, 0, "checks that failed"},
 	{"bpf_verified_insns", "insns", Lower, 0.5, 1000, "instructions the kernel's verifier processed, summed over the scheduler's BPF programs (sched.programs lists them)"},
 	{"monitor/max_imbalance", "ratio", Lower, 1.0, 2, "runqueue imbalance (max/min load, as the imbalance check counts it) held for the sustained-samples window (5), at its highest, while the workers ran"},
