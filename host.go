@@ -338,8 +338,8 @@ func hostRun(t *testing.T, spec Spec, p Profile, res *Result, opts runOptions) e
 	out, runErr := hostrun.Run(context.Background(), job)
 	res.boot = out.Boot
 	res.Kernel, res.KernelVersion = out.Kernel.Path, out.Kernel.Version
-	if out.Kernel.Note != "" {
-		t.Logf("ktstr: kernel %s: %s", out.Kernel.Path, out.Kernel.Note)
+	if out.Kernel.OlderFragment {
+		t.Logf("ktstr: kernel %s: %s", out.Kernel.Path, kernel.OlderFragmentNote)
 	}
 	if b := out.Boot; b != nil {
 		res.Accel, res.Emulated, res.AccelWhy = b.Accel, b.Emulated, b.AccelWhy

@@ -84,14 +84,17 @@ func TestFallbackCaught(t *testing.T) {
 // ends its slice keeps running it without asking the scheduler; the
 // fault ends the slice at every tick. The healthy scheduler keeps no task
 // this way (0/s). Under TCG a busy vCPU takes far fewer ticks than HZ
-// (some 15 a second here), so the fault's rate, some 50/s over four CPUs,
-// stays under the default limit of 100/s; the test sets 20/s.
+// (some 15 a second here), so the fault's rate, some 25-50/s over four
+// CPUs, stays under the default limit of 100/s. It comes in bursts (a
+// run peaked at 106/s and averaged 26/s, yet never held 20/s for the 5
+// samples in a row the check asks), so the test sets 5/s: any sample
+// with one event is above it, and the healthy scheduler has none.
 func TestKeepLastCaught(t *testing.T) {
 	res := ktstr.Run(t, ktstr.Spec{
 		Scheduler:      &KtstrSched,
 		ExtraSchedArgs: []string{"--fault=keeplast"},
-		DurationS:      2,
-		Verify:         ktstr.Verify{MaxKeepLastRate: 20},
+		DurationS:      3,
+		Verify:         ktstr.Verify{MaxKeepLastRate: 5},
 		Cgroups: []ktstr.CgroupDef{
 			{Name: "a", Workers: 2, Work: ktstr.CpuSpin, Cpuset: "0-1"},
 			{Name: "b", Workers: 2, Work: ktstr.CpuSpin, Cpuset: "2-3"},

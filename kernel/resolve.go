@@ -42,6 +42,9 @@ type Kernel struct {
 	// Origin is one of OriginExplicit, OriginEnv, OriginCache,
 	// OriginWellKnown.
 	Origin string
+	// OlderFragment is true for a cached ktstr build from another
+	// ktstr.kconfig than this ktstr's (Entry.OlderFragment).
+	OlderFragment bool
 	// Note explains caveats, e.g. that sched_ext support could not be
 	// checked because the config is unknown. Empty when there are none.
 	Note string
@@ -208,6 +211,7 @@ func resolveCache(opts ResolveOptions, getenv func(string) string) (Kernel, bool
 			continue
 		}
 		if e.OlderFragment() {
+			k.OlderFragment = true
 			k.Note = joinNotes(k.Note, OlderFragmentNote)
 		}
 		return k, true, nil
