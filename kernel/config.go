@@ -2,9 +2,7 @@ package kernel
 
 import (
 	"bytes"
-	"crypto/sha256"
 	_ "embed" // for the kconfig fragment
-	"encoding/hex"
 	"fmt"
 	"strings"
 )
@@ -20,10 +18,7 @@ var Fragment string
 
 // FragmentSum is the hex sha256 of Fragment, recorded in the cache entry
 // of a kernel built from it (Entry.FragmentSHA256).
-func FragmentSum() string {
-	sum := sha256.Sum256([]byte(Fragment))
-	return hex.EncodeToString(sum[:])
-}
+func FragmentSum() string { return sha256Hex([]byte(Fragment)) }
 
 // RequiredSchedExt lists the options a kernel must have built in (=y) to
 // run sched_ext BPF schedulers. Treat it as read-only.
